@@ -1,0 +1,1 @@
+"""cobalamin: decision support for vitamin B12 deficiency."""

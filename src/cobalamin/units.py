@@ -1,0 +1,80 @@
+"""Units: every value into its test's canonical UCUM unit.
+
+UCUM strings are parsed by ucumvert into pint units; pint does the dimensional arithmetic.
+Converting between mass and substance concentration (ng/L <-> pmol/L) uses the molar mass in
+the analyte catalogue. Factors are computed once per (test, unit) and cached, so the batch
+engine multiplies a whole column by one float and gets bit-identical results to ``assess``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from cobalamin._errors import UnitError
+from cobalamin.analytes import Analyte, analyte
+
+__all__ = ["conversion_factor", "from_canonical", "normalise_unit_text", "to_canonical"]
+
+_MICRO_SIGNS = ("µ", "μ")
+
+
+@cache
+def _registry() -> Any:
+    from ucumvert import PintUcumRegistry
+
+    return PintUcumRegistry()
+
+
+def normalise_unit_text(text: str) -> str:
+    """The UCUM spelling of a lab's unit text: micro sign to ``u``, spaces removed."""
+    cleaned = text.strip().replace(" ", "")
+    for sign in _MICRO_SIGNS:
+        cleaned = cleaned.replace(sign, "u")
+    return cleaned
+
+
+@cache
+def _parse(unit_text: str) -> Any:
+    return _registry().from_ucum(unit_text)
+
+
+def _allowed(item: Analyte) -> str:
+    return ", ".join(item.example_units) or str(item.canonical_unit)
+
+
+@cache
+def conversion_factor(test_id: str, unit_text: str) -> float:
+    """Factor f such that ``value[unit] * f`` is the value in the canonical unit."""
+    item = analyte(test_id)
+    if item.kind != "quantitative" or item.canonical_unit is None:
+        raise UnitError(f"{test_id}.unit", "this test is qualitative and takes no unit")
+    unit = normalise_unit_text(unit_text)
+    field = f"{test_id}.unit"
+    if not unit:
+        raise UnitError(field, "a unit is required", _allowed(item))
+    try:
+        quantity = 1.0 * _parse(unit)
+    except Exception:
+        raise UnitError(field, f"unknown unit {unit_text!r}", _allowed(item)) from None
+    canonical = 1.0 * _parse(item.canonical_unit)
+    if quantity.dimensionality == canonical.dimensionality:
+        return float((quantity / canonical).to("dimensionless").magnitude)
+    if item.molar_mass is not None:
+        molar_mass = item.molar_mass.value * _parse("g/mol")
+        for converted in (quantity / molar_mass, quantity * molar_mass):
+            if converted.dimensionality == canonical.dimensionality:
+                return float((converted / canonical).to("dimensionless").magnitude)
+    raise UnitError(
+        field, f"{unit_text!r} cannot be converted to {item.canonical_unit}", _allowed(item)
+    )
+
+
+def to_canonical(test_id: str, value: float, unit: str) -> float:
+    """The value in the test's canonical unit."""
+    return value * conversion_factor(test_id, unit)
+
+
+def from_canonical(test_id: str, value: float, unit: str) -> float:
+    """A canonical value expressed in another unit (for display)."""
+    return value / conversion_factor(test_id, unit)
