@@ -1,0 +1,94 @@
+"""The Assessment: what ``assess`` returns, and its JSON form (DESIGN.md "The contract")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cobalamin.knowledge.model import Text
+
+__all__ = ["Alert", "Assessment", "Finding", "NextTestAdvice"]
+
+DISCLAIMER = Text(
+    "Decision support for professionals, not a diagnosis. Interpret with the clinical picture.",
+    "Beslisondersteuning voor professionals, geen diagnose. "
+    "Beoordeel in het licht van het klinisch beeld.",
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    table: str
+    text: Text
+    source: str
+    statement: str | None = None
+
+
+@dataclass(frozen=True)
+class NextTestAdvice:
+    test: str
+    reflex: bool
+    reason: Text
+    rule: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Alert:
+    code: str
+    level: str
+    text: Text
+    source: str
+    rule: str | None = None
+
+
+@dataclass(frozen=True)
+class Assessment:
+    pack: str
+    pack_title: str
+    deficiency: str
+    severe: bool
+    next_tests: tuple[NextTestAdvice, ...]
+    findings: tuple[Finding, ...]
+    alerts: tuple[Alert, ...]
+    cb12: dict[str, Any] | None
+    warnings: tuple[str, ...] = ()
+    facts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def reflex_tests(self) -> tuple[str, ...]:
+        return tuple(t.test for t in self.next_tests if t.reflex)
+
+    def comment(self, lang: str = "en") -> str:
+        """The interpretive comment: every finding's text, in order, as one paragraph."""
+        return " ".join(f.text.get(lang) for f in self.findings)
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {
+            "pack": self.pack,
+            "deficiency": self.deficiency,
+            "severe": self.severe,
+            "next_tests": [
+                {
+                    "test": t.test,
+                    "reflex": t.reflex,
+                    "reason": t.reason.get(lang),
+                    "rule": t.rule,
+                    "source": t.source,
+                }
+                for t in self.next_tests
+            ],
+            "findings": [
+                {"rule": f.rule, "text": f.text.get(lang), "source": f.source}
+                for f in self.findings
+            ],
+            "alerts": [
+                {"code": a.code, "level": a.level, "text": a.text.get(lang), "source": a.source}
+                for a in self.alerts
+            ],
+            "cb12": self.cb12,
+            "warnings": list(self.warnings),
+            "comment": self.comment(lang),
+            "disclaimer": DISCLAIMER.get(lang),
+        }

@@ -1,0 +1,1 @@
+"""Command-line adapter (typer + rich). Each module registers its own commands."""

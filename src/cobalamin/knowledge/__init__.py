@@ -1,0 +1,1 @@
+"""Clinical knowledge as data: packs (decision tables), their sources, and the fact space."""

@@ -1,0 +1,55 @@
+"""The facts a rule may read: lab results (canonical units) and the person's context.
+
+A fact has a kind that fixes which comparisons are allowed and what its domain is when a pack
+is checked for gaps. Tables may also set new (categorical) facts that later tables read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from cobalamin.analytes import catalogue
+from cobalamin.vocabulary import terms
+
+__all__ = ["FactKind", "FactSpec", "base_facts"]
+
+FactKind = Literal["number", "category", "boolean", "set"]
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    name: str
+    kind: FactKind
+    unit: str | None = None  # numbers: the canonical unit comparisons are made in
+    low: float | None = None  # numbers: plausible range (for gap checks)
+    high: float | None = None
+    values: tuple[str, ...] = ()  # categories: allowed values; sets: the vocabulary
+    vocabulary: str | None = None  # sets: which vocabulary list (for group: expansion)
+    optional: bool = True  # may be missing (None)
+
+
+@cache
+def base_facts() -> dict[str, FactSpec]:
+    """Every fact that exists before any table runs."""
+    facts: dict[str, FactSpec] = {}
+    for test_id, item in catalogue().items():
+        if item.kind == "quantitative":
+            assert item.hard_range is not None
+            facts[test_id] = FactSpec(
+                test_id, "number", item.canonical_unit, item.hard_range.low, item.hard_range.high
+            )
+        else:
+            facts[test_id] = FactSpec(test_id, "category", values=item.values)
+    facts["age"] = FactSpec("age", "number", "a", 0, 125)
+    facts["sex"] = FactSpec("sex", "category", values=tuple(terms("sex")))
+    facts["diet"] = FactSpec("diet", "category", values=tuple(terms("diet")))
+    facts["trimester"] = FactSpec("trimester", "category", values=("1", "2", "3"))
+    for flag in ("pregnant", "lactating", "wish_to_conceive"):
+        facts[flag] = FactSpec(flag, "boolean", optional=False)
+    for name in ("conditions", "medications", "symptoms"):
+        facts[name] = FactSpec(
+            name, "set", values=tuple(terms(name)), vocabulary=name, optional=False
+        )
+    return facts
