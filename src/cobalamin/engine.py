@@ -36,8 +36,17 @@ def case_facts(case: Case) -> dict[str, FactValue]:
         conditions=frozenset(person.conditions),
         medications=person.medication_ids,
         symptoms=frozenset(person.symptoms),
+        days_since_b12_injection=_days_since_injection(case),
     )
     return facts
+
+
+def _days_since_injection(case: Case) -> float | None:
+    """Days from ``person.last_b12_injection`` to the sample date ``case.date``, if both known."""
+    injected = case.person.last_b12_injection
+    if injected is None or case.date is None or injected > case.date:
+        return None
+    return float((case.date - injected).days)
 
 
 def evaluate(pack: Pack, facts: dict[str, FactValue]) -> Evaluation:

@@ -46,6 +46,11 @@ def base_facts() -> dict[str, FactSpec]:
     facts["sex"] = FactSpec("sex", "category", values=tuple(terms("sex")))
     facts["diet"] = FactSpec("diet", "category", values=tuple(terms("diet")))
     facts["trimester"] = FactSpec("trimester", "category", values=("1", "2", "3"))
+    # Days from the last B12 injection to the sample date (case.date); missing unless both
+    # dates are known and the injection is not after the sample.
+    facts["days_since_b12_injection"] = FactSpec(
+        "days_since_b12_injection", "number", "d", 0, 36500
+    )
     for flag in ("pregnant", "lactating", "wish_to_conceive"):
         facts[flag] = FactSpec(flag, "boolean", optional=False)
     for name in ("conditions", "medications", "symptoms"):
