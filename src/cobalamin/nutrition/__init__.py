@@ -1,0 +1,1 @@
+"""Foods, reference intakes and the intake estimate."""
