@@ -1,1 +1,42 @@
-"""cobalamin: decision support for vitamin B12 deficiency."""
+"""cobalamin: decision support for vitamin B12 (cobalamin) deficiency.
+
+    >>> import cobalamin
+    >>> pack = cobalamin.load_pack("gelderse-vallei")
+    >>> result = cobalamin.assess({"results": [{"test": "b12", "value": 180, "unit": "pmol/L"}]}, pack)
+    >>> result.deficiency, [t.test for t in result.next_tests if t.reflex]
+    ('indeterminate', ['mma'])
+
+Output is decision support for professionals, never a diagnosis.
+"""
+
+from cobalamin._assess import assess
+from cobalamin._errors import CobalaminError, InputError, KnowledgeError, PackError, UnitError
+from cobalamin.assessment import Alert, Assessment, Finding, NextTestAdvice
+from cobalamin.case import Case, parse_case
+from cobalamin.cb12 import compute as cb12
+from cobalamin.knowledge.loader import builtin_pack_ids, load_pack
+from cobalamin.knowledge.model import Pack
+from cobalamin.person import Person, parse_person
+from cobalamin.units import to_canonical
+
+__all__ = [
+    "Alert",
+    "Assessment",
+    "Case",
+    "CobalaminError",
+    "Finding",
+    "InputError",
+    "KnowledgeError",
+    "NextTestAdvice",
+    "Pack",
+    "PackError",
+    "Person",
+    "UnitError",
+    "assess",
+    "builtin_pack_ids",
+    "cb12",
+    "load_pack",
+    "parse_case",
+    "parse_person",
+    "to_canonical",
+]

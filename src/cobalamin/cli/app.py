@@ -1,0 +1,25 @@
+"""The ``cobalamin`` command: one typer app; each module adds its commands via ``register``."""
+
+from __future__ import annotations
+
+import typer
+
+import cobalamin.cli.clinical as clinical
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="cobalamin",
+    help="Decision support for vitamin B12 deficiency. Output is decision support for "
+    "professionals, never a diagnosis.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Each command module registers its commands here (one line each).
+clinical.register(app)
+
+
+def main() -> None:
+    app()

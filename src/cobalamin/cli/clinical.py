@@ -1,0 +1,342 @@
+"""``assess``, ``compare``, ``packs`` and ``cb12``: the clinical core on the command line."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cobalamin._assess import assess as assess_case
+from cobalamin._errors import InputError
+from cobalamin.assessment import Assessment
+from cobalamin.case import normalise_result, parse_case
+from cobalamin.cb12 import compute as compute_cb12
+from cobalamin.cli._common import Format, Lang, handle_errors, print_json, read_json_input
+from cobalamin.knowledge.loader import builtin_pack_ids, load_pack
+from cobalamin.knowledge.model import Pack
+from cobalamin.knowledge.schema import pack_json_schema
+
+__all__ = ["register"]
+
+DEFAULT_PACK = "nice-ng239"
+_RESULT = re.compile(
+    r"^(?P<test>[a-z0-9_]+)=(?P<value>[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)?\s*(?P<rest>.*)$"
+)
+
+PackOption = Annotated[
+    str, typer.Option("--pack", "-p", help="Pack id or path to a pack .yaml file.")
+]
+PackPathOption = Annotated[
+    list[Path] | None,
+    typer.Option("--pack-path", help="Folder with site packs (also $COBALAMIN_PACK_PATH)."),
+]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="text or json.")]
+LangOption = Annotated[Lang, typer.Option("--lang", "-l", help="Language of texts: en or nl.")]
+
+
+def _search(paths: list[Path] | None) -> tuple[Path, ...]:
+    env = os.environ.get("COBALAMIN_PACK_PATH", "")
+    return tuple(paths or ()) + tuple(Path(p) for p in env.split(os.pathsep) if p)
+
+
+def parse_result_token(token: str) -> dict[str, Any]:
+    """``b12=200ng/L``, ``mma=0.45 umol/L`` or ``if_ab=positive`` as a result object."""
+    match = _RESULT.match(token.strip())
+    if match is None:
+        raise InputError(token, "a result is written as test=value+unit, e.g. b12=200ng/L")
+    test, value, rest = match["test"], match["value"], match["rest"].strip()
+    if value is None:
+        return {"test": test, "value": rest}
+    return {"test": test, "value": float(value), "unit": rest}
+
+
+def _case_from_arguments(items: list[str], person_flags: dict[str, Any]) -> dict[str, Any]:
+    results = [parse_result_token(i) for i in items if "=" in i]
+    files = [i for i in items if "=" not in i]
+    if len(files) > 1:
+        raise InputError("input", f"give one case file, not {len(files)}")
+    if files or not results:
+        data = read_json_input(Path(files[0]) if files else None, what="case")
+        if not isinstance(data, dict):
+            raise InputError("case", "must be a JSON object with 'person' and 'results'")
+        data = dict(data)
+    else:
+        data = {}
+    if results:
+        data["results"] = list(data.get("results") or []) + results
+    person = dict(data.get("person") or {})
+    person.update({k: v for k, v in person_flags.items() if v not in (None, [], False)})
+    data["person"] = person
+    return data
+
+
+def _render_assessment(console: Console, item: Assessment, lang: str) -> None:
+    data = item.to_dict(lang)
+    colour = {"likely": "red", "indeterminate": "yellow", "unlikely": "green"}.get(
+        item.deficiency, "white"
+    )
+    console.print(f"[bold]{item.pack_title}[/bold] ({item.pack})")
+    console.print(
+        f"B12 deficiency: [bold {colour}]{item.deficiency}[/]"
+        + ("  [bold red]SEVERE[/]" if item.severe else "")
+    )
+    for test in data["next_tests"]:
+        tag = "reflex, same sample" if test["reflex"] else "advised"
+        console.print(f"  next test: [bold]{test['test']}[/] ({tag}) — {test['reason']}")
+    for finding in data["findings"]:
+        console.print(
+            f"  • {finding['text']}\n    [dim]{finding['rule']} — {finding['source']}[/dim]"
+        )
+    for alert in data["alerts"]:
+        style = {"critical": "bold red", "warning": "yellow"}.get(alert["level"], "cyan")
+        console.print(
+            f"  [{style}]{alert['level'].upper()} {alert['code']}[/]: {alert['text']}\n    [dim]{alert['source']}[/dim]"
+        )
+    for warning in data["warnings"]:
+        console.print(f"  [yellow]warning[/]: {warning}")
+    cb12 = data["cb12"]
+    if cb12 and cb12.get("value") is not None:
+        console.print(f"  cB12 {cb12['value']} ({cb12['category']}) {cb12['note']}")
+    console.print(f"[dim]{data['disclaimer']}[/dim]")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the clinical-core commands to the app."""
+    packs_app = typer.Typer(
+        help="List packs, show a pack's rules and sources, export the schema.", no_args_is_help=True
+    )
+    app.add_typer(packs_app, name="packs")
+
+    @app.command()
+    @handle_errors
+    def assess(
+        items: Annotated[
+            list[str] | None,
+            typer.Argument(
+                help="A case JSON file (or - for stdin) and/or results such as b12=200ng/L mma=0.45umol/L."
+            ),
+        ] = None,
+        pack: PackOption = DEFAULT_PACK,
+        pack_path: PackPathOption = None,
+        output: FormatOption = Format.text,
+        lang: LangOption = Lang.en,
+        age: Annotated[float | None, typer.Option(help="Age in years.")] = None,
+        sex: Annotated[str | None, typer.Option(help="female or male.")] = None,
+        pregnant: Annotated[
+            bool, typer.Option("--pregnant", help="The person is pregnant.")
+        ] = False,
+        trimester: Annotated[int | None, typer.Option(help="1, 2 or 3.")] = None,
+        lactating: Annotated[
+            bool, typer.Option("--lactating", help="The person breastfeeds.")
+        ] = False,
+        diet: Annotated[
+            str | None, typer.Option(help="omnivore, pescatarian, vegetarian or vegan.")
+        ] = None,
+        condition: Annotated[
+            list[str] | None, typer.Option(help="A condition id (repeatable).")
+        ] = None,
+        medication: Annotated[
+            list[str] | None, typer.Option(help="A medication id (repeatable).")
+        ] = None,
+        symptom: Annotated[
+            list[str] | None, typer.Option(help="A symptom id (repeatable).")
+        ] = None,
+    ) -> None:
+        """Interpret one person's B12 results under one pack (guideline or laboratory)."""
+        flags = {
+            "age": age, "sex": sex, "pregnant": pregnant, "trimester": trimester,
+            "lactating": lactating, "diet": diet, "conditions": condition or [],
+            "medications": medication or [], "symptoms": symptom or [],
+        }  # fmt: skip
+        case = parse_case(_case_from_arguments(items or [], flags))
+        result = assess_case(case, load_pack(pack, _search(pack_path)))
+        if output == Format.json:
+            print_json(result.to_dict(lang.value))
+        else:
+            _render_assessment(Console(), result, lang.value)
+
+    @app.command()
+    @handle_errors
+    def compare(
+        items: Annotated[
+            list[str] | None,
+            typer.Argument(
+                help="A case JSON file (or - for stdin) and/or results such as b12=200ng/L."
+            ),
+        ] = None,
+        pack_path: PackPathOption = None,
+        output: FormatOption = Format.text,
+        lang: LangOption = Lang.en,
+    ) -> None:
+        """Run every pack on the same case, side by side, so differences between sources show."""
+        case = parse_case(_case_from_arguments(items or [], {}))
+        search = _search(pack_path)
+        ids = builtin_pack_ids() + sorted(
+            p.stem for folder in search for p in Path(folder).glob("*.yaml")
+        )
+        results = [assess_case(case, load_pack(pack_id, search)) for pack_id in dict.fromkeys(ids)]
+        if output == Format.json:
+            print_json([r.to_dict(lang.value) for r in results])
+            return
+        table = Table(title="Every pack on the same case", show_lines=True)
+        for column in ("pack", "deficiency", "next tests", "why (rule — source)"):
+            table.add_column(column, overflow="fold")
+        for item in results:
+            data = item.to_dict(lang.value)
+            tests = (
+                ", ".join(
+                    f"{t['test']}{' (reflex)' if t['reflex'] else ''}" for t in data["next_tests"]
+                )
+                or "—"
+            )
+            why = "\n".join(
+                f"{f['text']}\n[dim]{f['rule']} — {f['source']}[/dim]" for f in data["findings"]
+            )
+            table.add_row(
+                item.pack, item.deficiency + (" (severe)" if item.severe else ""), tests, why
+            )
+        console = Console()
+        console.print(table)
+        console.print(f"[dim]{results[0].to_dict(lang.value)['disclaimer']}[/dim]")
+
+    @packs_app.command("list")
+    @handle_errors
+    def packs_list(pack_path: PackPathOption = None, output: FormatOption = Format.text) -> None:
+        """List the available packs."""
+        packs = [load_pack(i, _search(pack_path)) for i in builtin_pack_ids()]
+        if output == Format.json:
+            print_json(
+                [
+                    {
+                        "id": p.id,
+                        "title": p.title,
+                        "publisher": p.publisher,
+                        "date": p.date,
+                        "status": p.status,
+                    }
+                    for p in packs
+                ]
+            )
+            return
+        table = Table(title="Packs")
+        for column in ("id", "title", "publisher", "status"):
+            table.add_column(column)
+        for p in packs:
+            table.add_row(p.id, p.title, p.publisher, p.status)
+        Console().print(table)
+
+    @packs_app.command("show")
+    @handle_errors
+    def packs_show(
+        pack: Annotated[str, typer.Argument(help="Pack id or path.")],
+        pack_path: PackPathOption = None,
+        output: FormatOption = Format.text,
+        lang: LangOption = Lang.en,
+    ) -> None:
+        """Show a pack's sources, cut-offs and rules."""
+        loaded = load_pack(pack, _search(pack_path))
+        if output == Format.json:
+            print_json(_pack_summary(loaded, lang.value))
+            return
+        console = Console()
+        console.print(
+            f"[bold]{loaded.title}[/bold] ({loaded.id}) — {loaded.publisher}, {loaded.date}, status {loaded.status}"
+        )
+        console.print(loaded.description.get(lang.value))
+        console.print("\n[bold]Sources[/bold]")
+        for source in loaded.sources.values():
+            console.print(f"  {source.key} \\[{source.evidence}]: {source.citation}")
+        console.print("\n[bold]Cut-offs[/bold]")
+        for cutoff in loaded.cutoffs.values():
+            console.print(
+                f"  {cutoff.name}: {cutoff.fact} {cutoff.display()} — {cutoff.source}"
+                + (f' — "{cutoff.statement}"' if cutoff.statement else "")
+            )
+        for table in loaded.tables:
+            console.print(f"\n[bold]Table {table.id}[/bold] (hit policy {table.hit_policy})")
+            for rule in table.rules:
+                when = " and ".join(_describe(c) for c in rule.when) or "always"
+                sets = ", ".join(f"{k}={v}" for k, v in rule.sets)
+                tests = ", ".join(
+                    f"{t.test}{' reflex' if t.reflex else ''}" for t in rule.next_tests
+                )
+                console.print(
+                    f"  {rule.id}: when {when}"
+                    + (f" → {sets}" if sets else "")
+                    + (f" → next: {tests}" if tests else "")
+                )
+
+    @packs_app.command("schema")
+    @handle_errors
+    def packs_schema() -> None:
+        """Print the JSON Schema of pack files (for editors)."""
+        print_json(pack_json_schema())
+
+    @app.command()
+    @handle_errors
+    def cb12(
+        items: Annotated[
+            list[str], typer.Argument(help="b12=... holotc=... mma=... hcy=... with units.")
+        ],
+        age: Annotated[float, typer.Option(help="Age in years.")],
+        unverified: Annotated[
+            bool,
+            typer.Option(
+                "--unverified",
+                help="Compute although the constants are not verified (research only).",
+            ),
+        ] = False,
+        output: FormatOption = Format.text,
+        lang: LangOption = Lang.en,
+    ) -> None:
+        """Fedosov's combined indicator of B12 status from the four markers and age."""
+        values: dict[str, float] = {}
+        for index, token in enumerate(items):
+            raw = parse_result_token(token)
+            result, _ = normalise_result(
+                raw["test"], raw["value"], raw.get("unit"), f"results[{index}]"
+            )
+            if not isinstance(result.value, float):
+                raise InputError(f"results[{index}]", "cB12 markers are numbers")
+            values[result.test] = result.value
+        outcome = compute_cb12(values, age, allow_unverified=unverified)
+        if output == Format.json:
+            print_json(outcome.to_dict(lang.value))
+        elif outcome.value is None:
+            Console().print(f"cB12: not computed. {outcome.to_dict(lang.value)['note']}")
+        else:
+            Console().print(
+                f"cB12 = {outcome.value:.2f} ({outcome.category}). {outcome.to_dict(lang.value)['note']}"
+            )
+
+
+def _describe(comparison: Any) -> str:
+    if comparison.cutoff:
+        return f"{comparison.fact} {comparison.op} {comparison.cutoff}"
+    if comparison.values:
+        return f"{comparison.fact} {comparison.op} {'/'.join(comparison.values)}"
+    if comparison.flag is not None:
+        return f"{comparison.fact} is {str(comparison.flag).lower()}"
+    return f"{comparison.fact} {comparison.op}"
+
+
+def _pack_summary(pack: Pack, lang: str) -> dict[str, Any]:
+    return {
+        "id": pack.id, "title": pack.title, "publisher": pack.publisher, "date": pack.date,
+        "status": pack.status, "extends": pack.extends, "description": pack.description.get(lang),
+        "reads": list(pack.reads),
+        "sources": {k: {"citation": s.citation, "evidence": s.evidence} for k, s in pack.sources.items()},
+        "cutoffs": {k: {"fact": c.fact, "value": c.value, "unit": c.unit, "canonical": c.canonical, "source": c.source, "statement": c.statement} for k, c in pack.cutoffs.items()},
+        "tables": [
+            {"id": t.id, "hit_policy": t.hit_policy, "outputs": list(t.outputs),
+             "rules": [{"id": r.id, "when": [_describe(c) for c in r.when], "set": dict(r.sets),
+                        "next_tests": [{"test": n.test, "reflex": n.reflex} for n in r.next_tests],
+                        "alerts": list(r.alerts), "source": r.source, "statement": r.statement} for r in t.rules]}
+            for t in pack.tables
+        ],
+    }  # fmt: skip
