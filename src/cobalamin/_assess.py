@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cobalamin.assessment import Alert, Assessment, Finding, NextTestAdvice
+from cobalamin.care.safety import safety_alerts
 from cobalamin.case import Case, parse_case
 from cobalamin.cb12 import compute as compute_cb12
 from cobalamin.engine import case_facts, evaluate
@@ -46,6 +47,8 @@ def assess(case: Case | dict[str, Any], pack: Pack) -> Assessment:
             alerts.setdefault(
                 code, Alert(code, definition.level, definition.text, definition.source, rule.id)
             )
+    for alert in safety_alerts(case, result.facts):  # data/safety.yaml, deduplicated by code
+        alerts.setdefault(alert.code, alert)
     values = {m: v for m, r in case.results.items() if isinstance(v := r.value, float)}
     cb12 = compute_cb12(values, case.person.age)
     return Assessment(

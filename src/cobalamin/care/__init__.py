@@ -1,0 +1,9 @@
+"""Care around a lab result: who to test, safety alerts, cause work-up, treatment, follow-up.
+
+Everything clinical is data (``data/safety.yaml``, ``data/screening/``, ``data/workup.yaml``,
+``data/regimens.yaml``, ``data/followup.yaml``); these modules only apply it.
+"""
+
+from cobalamin.care.safety import safety_alerts
+
+__all__ = ["safety_alerts"]
