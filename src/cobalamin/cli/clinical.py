@@ -68,7 +68,11 @@ def _case_from_arguments(items: list[str], person_flags: dict[str, Any]) -> dict
     else:
         data = {}
     if results:
+        if not isinstance(data.get("results") or [], list):
+            raise InputError("results", "must be a list of {test, value, unit}")
         data["results"] = list(data.get("results") or []) + results
+    if not isinstance(data.get("person") or {}, dict):
+        raise InputError("person", "must be an object")
     person = dict(data.get("person") or {})
     person.update({k: v for k, v in person_flags.items() if v not in (None, [], False)})
     data["person"] = person
