@@ -69,7 +69,7 @@ def test_bad_input_is_exit_2_with_one_line() -> None:
         ["assess", "b12=200ng/L", "--pack", "nope"],
         ["assess", "xyz"],
     ):
-        code, out, err = run(*args)
+        code, _, err = run(*args)
         assert code == 2, args
         assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
 

@@ -201,3 +201,14 @@ def test_every_number_in_a_builtin_pack_has_a_known_source() -> None:
         pack = load_pack(pack_id)
         for cutoff in pack.cutoffs.values():
             assert cutoff.source in pack.sources, (pack_id, cutoff.name)
+
+
+def test_shipped_schema_file_is_current() -> None:
+    import json
+
+    shipped = json.loads(
+        (Path(__file__).parents[2] / "docs" / "pack.schema.json").read_text(encoding="utf-8")
+    )
+    assert shipped == pack_json_schema(), (
+        "regenerate: cobalamin packs schema > docs/pack.schema.json"
+    )
