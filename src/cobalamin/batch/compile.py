@@ -1,0 +1,500 @@
+"""A pack's decision tables compiled into whole-column dataframe expressions (narwhals).
+
+The compiled pack reads a *facts frame*: one row per sample, one column per base fact (see
+``cobalamin.knowledge.facts``), typed by the fact's kind:
+
+- ``number``: Float64 in the fact's canonical unit, null when missing;
+- ``category``: String, null when missing (``trimester`` is ``"1"``/``"2"``/``"3"``);
+- ``boolean``: Boolean, never null;
+- ``set``: String ``";a;b;"`` (sorted ids between semicolons, ``";"`` for the empty set).
+
+It runs the tables in order, exactly as ``cobalamin.engine.evaluate`` does for one person:
+a unique/first table becomes one ``when/then`` chain giving the index of the first matching
+rule (``otherwise`` -1, never an implicit null), from which the table's outputs are set as new
+columns; a collect table gives one boolean column per rule. The outputs (comment, next tests,
+reflex tests, alerts) are built as ``concat_str`` over parts in the pack's rule order, where a
+part is included only when its rule fired and no earlier fired rule already contributed the same
+item: that is the de-duplication ``assess`` does with its ordered dicts.
+
+Nothing here knows a particular pack: everything follows from the model and the fact kinds.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import reduce
+
+import narwhals as nw
+import polars as pl
+
+from cobalamin.knowledge.alerts import alert_catalogue
+from cobalamin.knowledge.facts import FactSpec, base_facts
+from cobalamin.knowledge.model import Comparison, Pack, Rule, Table
+
+__all__ = [
+    "NO_RULE",
+    "OUTPUT_COLUMNS",
+    "CompiledPack",
+    "apply",
+    "apply_polars",
+    "compile_pack",
+    "encode_set",
+    "fact_columns",
+]
+
+NO_RULE = "no_rule_matched"
+OUTPUT_COLUMNS = (
+    "deficiency",
+    "severe",
+    "next_tests",
+    "reflex_tests",
+    "alerts",
+    "cb12",
+    "comment_en",
+    "comment_nl",
+)
+LIST_SEPARATOR = ";"
+
+
+def encode_set(items: Iterable[str]) -> str:
+    """The column form of a set fact: ``";a;b;"``; the empty set is ``";"``."""
+    return "".join(f";{item}" for item in sorted(set(items))) + ";"
+
+
+def fact_columns() -> dict[str, FactSpec]:
+    """Every base fact a facts frame carries, by column name."""
+    return dict(base_facts())
+
+
+@dataclass(frozen=True)
+class CompiledPack:
+    """The expressions of one pack: ``stages`` run in order, then ``outputs`` are selected."""
+
+    pack_id: str
+    stages: tuple[tuple[tuple[str, nw.Expr], ...], ...]
+    outputs: tuple[tuple[str, nw.Expr], ...]
+    reads: tuple[str, ...]
+
+
+def _false() -> nw.Expr:
+    return nw.lit(False)
+
+
+def _any(exprs: Sequence[nw.Expr]) -> nw.Expr:
+    return reduce(lambda a, b: a | b, exprs) if exprs else _false()
+
+
+def _all(exprs: Sequence[nw.Expr]) -> nw.Expr:
+    return reduce(lambda a, b: a & b, exprs) if exprs else nw.lit(True)
+
+
+Produced = dict[str, tuple[Table, dict[str | bool, list[int]]]]
+
+
+def _produced_condition(
+    comparison: Comparison, table: Table, by_value: dict[str | bool, list[int]]
+) -> nw.Expr:
+    """A comparison on a fact a first/unique table set, read from that table's rule index."""
+    index = nw.col(_index_column(table))
+    op = comparison.op
+    if op == "missing":
+        return index == nw.lit(-1)
+    if op == "present":
+        return index != nw.lit(-1)
+    if op == "is":
+        wanted: list[str | bool] = [bool(comparison.flag)]
+    else:  # in / eq: category values are words
+        wanted = list(comparison.values)
+    indices = sorted(i for value in wanted for i in by_value.get(value, []))
+    return index.is_in(indices) if indices else _false()
+
+
+def _condition(comparison: Comparison, produced: Produced) -> nw.Expr:
+    """One comparison as a boolean expression that is never null (missing -> False)."""
+    if comparison.fact in produced:
+        return _produced_condition(comparison, *produced[comparison.fact])
+    col = nw.col(comparison.fact)
+    present = ~col.is_null()
+    op = comparison.op
+    if op == "missing":
+        return col.is_null()
+    if op == "present":
+        return present
+    if op == "is":
+        return present & (col == nw.lit(bool(comparison.flag)))
+    if op in ("in", "eq"):
+        return present & col.is_in(list(comparison.values))
+    if op in ("any_of", "none_of"):
+        hits = [col.str.contains(f";{value};", literal=True) for value in comparison.values]
+        hit = present & _any(hits)
+        return hit if op == "any_of" else present & ~hit
+    assert comparison.number is not None, comparison
+    number = nw.lit(float(comparison.number))
+    compared = {
+        "lt": col < number,
+        "le": col <= number,
+        "gt": col > number,
+        "ge": col >= number,
+    }[op]
+    return present & compared
+
+
+def _rule_condition(rule: Rule, produced: Produced) -> nw.Expr:
+    return _all([_condition(c, produced) for c in rule.when])
+
+
+def _index_column(table: Table) -> str:
+    return f"_rule__{table.id}"
+
+
+def _hit_column(table: Table, index: int) -> str:
+    return f"_hit__{table.id}__{index}"
+
+
+def _fired(table: Table, index: int) -> nw.Expr:
+    if table.hit_policy == "collect":
+        return nw.col(_hit_column(table, index))
+    return nw.col(_index_column(table)) == nw.lit(index)
+
+
+def _first_chain(conditions: Sequence[nw.Expr]) -> nw.Expr:
+    chain = nw.when(conditions[0]).then(nw.lit(0))
+    for index, cond in enumerate(conditions[1:], start=1):
+        chain = chain.when(cond).then(nw.lit(index))  # type: ignore[attr-defined]
+    return chain.otherwise(nw.lit(-1))
+
+
+def _by_value(table: Table, name: str) -> dict[str | bool, list[int]]:
+    by_value: dict[str | bool, list[int]] = {}
+    for index, rule in enumerate(table.rules):
+        by_value.setdefault(dict(rule.sets)[name], []).append(index)
+    return by_value
+
+
+def _value_chain(table: Table, name: str, boolean: bool) -> nw.Expr:
+    """The output fact ``name`` of a first/unique table, from its rule index."""
+    by_value = _by_value(table, name)
+    index_col = nw.col(_index_column(table))
+    items = list(by_value.items())
+    value, indices = items[0]
+    chain = nw.when(index_col.is_in(indices)).then(nw.lit(value))
+    for value, indices in items[1:]:
+        chain = chain.when(index_col.is_in(indices)).then(nw.lit(value))  # type: ignore[attr-defined]
+    if boolean:
+        return chain.otherwise(nw.lit(None, dtype=nw.Boolean()))
+    return chain.otherwise(nw.lit(NO_RULE))
+
+
+def _join(parts: Sequence[nw.Expr], separator: str) -> nw.Expr:
+    if not parts:
+        return nw.lit("")
+    return nw.concat_str(list(parts), separator=separator, ignore_nulls=True)
+
+
+def _comment(pack: Pack, lang: str) -> nw.Expr:
+    parts: list[nw.Expr] = []
+    for table in pack.tables:
+        texts = [(i, rule.finding.get(lang)) for i, rule in enumerate(table.rules) if rule.finding]
+        if not texts:
+            continue
+        if table.hit_policy == "collect":
+            parts.extend(nw.when(_fired(table, i)).then(nw.lit(text)) for i, text in texts)
+            continue
+        index_col = nw.col(_index_column(table))
+        i, text = texts[0]
+        chain = nw.when(index_col == nw.lit(i)).then(nw.lit(text))
+        for i, text in texts[1:]:
+            chain = chain.when(index_col == nw.lit(i)).then(nw.lit(text))  # type: ignore[attr-defined]
+        parts.append(chain)
+    return _join(parts, " ")
+
+
+def _ordered_unique(
+    mentions: Sequence[tuple[nw.Expr, str]], keep: dict[str, nw.Expr]
+) -> list[tuple[nw.Expr, str]]:
+    """Parts ``(condition, item)`` in rule order; an item counts at its first firing mention.
+
+    ``mentions`` are ``(fired, item)`` in evaluation order; ``keep[item]`` is an extra condition
+    (the test is not measured yet). Returns ``(include, item)`` for every mention.
+    """
+    seen: dict[str, list[nw.Expr]] = {}
+    parts = []
+    for fired, item in mentions:
+        earlier = seen.setdefault(item, [])
+        include = fired & keep[item] & ~_any(earlier) if earlier else fired & keep[item]
+        parts.append((include, item))
+        earlier.append(fired)
+    return parts
+
+
+def _next_tests(pack: Pack) -> tuple[nw.Expr, nw.Expr]:
+    mentions: list[tuple[nw.Expr, str]] = []
+    reflex_mentions: dict[str, list[nw.Expr]] = {}
+    for table in pack.tables:
+        for index, rule in enumerate(table.rules):
+            fired = _fired(table, index)
+            seen_in_rule: set[str] = set()
+            for test in rule.next_tests:
+                if test.reflex:
+                    reflex_mentions.setdefault(test.test, []).append(fired)
+                if test.test not in seen_in_rule:
+                    mentions.append((fired, test.test))
+                    seen_in_rule.add(test.test)
+    keep = {test: nw.col(test).is_null() for _, test in mentions}
+    parts = _ordered_unique(mentions, keep)
+    reflex = {test: _any(reflex_mentions.get(test, [])) for _, test in mentions}
+    next_tests = _join([nw.when(c).then(nw.lit(t)) for c, t in parts], LIST_SEPARATOR)
+    reflex_tests = _join(
+        [nw.when(c & reflex[t]).then(nw.lit(t)) for c, t in parts if t in reflex_mentions],
+        LIST_SEPARATOR,
+    )
+    return next_tests, reflex_tests
+
+
+def _alerts(pack: Pack) -> nw.Expr:
+    catalogue = alert_catalogue()
+    mentions = [
+        (_fired(table, index), code)
+        for table in pack.tables
+        for index, rule in enumerate(table.rules)
+        for code in dict.fromkeys(rule.alerts)
+        if code in catalogue
+    ]
+    keep = {code: nw.lit(True) for _, code in mentions}
+    parts = _ordered_unique(mentions, keep)
+    return _join([nw.when(c).then(nw.lit(code)) for c, code in parts], LIST_SEPARATOR)
+
+
+def _cb12() -> nw.Expr:
+    """cB12 as ``assess`` reports it: withheld (null) while its constants are unverified."""
+    from cobalamin.cb12 import _constants
+
+    data = _constants()
+    if data["status"] != "verified":
+        return nw.lit(None, dtype=nw.Float64())
+    term = data["age_term"]
+    markers = [nw.col(m) for m in ("b12", "holotc", "mma", "hcy")]
+    complete = _all([~m.is_null() & (m > nw.lit(0.0)) for m in markers]) & ~nw.col("age").is_null()
+    ratio = (markers[0] * markers[1]) / (markers[2] * markers[3])
+    age_term = nw.lit(float(term["numerator"])) / (
+        nw.lit(1.0) + (nw.col("age") / nw.lit(float(term["scale_years"]))) ** term["exponent"]
+    )
+    return nw.when(complete).then(ratio.log(10) - age_term).otherwise(nw.lit(None))
+
+
+def compile_pack(pack: Pack) -> CompiledPack:
+    """Compile every table of ``pack`` into narwhals expressions (pure; no data touched)."""
+    produced: Produced = {}
+    stages: list[tuple[tuple[str, nw.Expr], ...]] = []
+    for table in pack.tables:
+        conditions = [_rule_condition(rule, produced) for rule in table.rules]
+        if table.hit_policy == "collect":
+            stages.append(tuple((_hit_column(table, i), cond) for i, cond in enumerate(conditions)))
+            continue
+        stages.append(((_index_column(table), _first_chain(conditions)),))
+        for name in table.outputs:
+            produced[name] = (table, _by_value(table, name))
+    next_tests, reflex_tests = _next_tests(pack)
+    deficiency_table = produced["deficiency"][0]
+    severe: nw.Expr = nw.lit(False)
+    if "severe" in produced:
+        severe = _value_chain(produced["severe"][0], "severe", True).fill_null(False)
+    outputs_exprs = (
+        ("deficiency", _value_chain(deficiency_table, "deficiency", False)),
+        ("severe", severe),
+        ("next_tests", next_tests),
+        ("reflex_tests", reflex_tests),
+        ("alerts", _alerts(pack)),
+        ("cb12", _cb12()),
+        ("comment_en", _comment(pack, "en")),
+        ("comment_nl", _comment(pack, "nl")),
+    )
+    return CompiledPack(pack.id, tuple(stages), outputs_exprs, pack.reads)
+
+
+def apply(
+    compiled: CompiledPack, frame: nw.LazyFrame[object], keep: Sequence[str] = ("sample_id",)
+) -> nw.LazyFrame[object]:
+    """The pack's outputs for every row of a facts frame; ``keep`` columns are passed through."""
+    for stage in compiled.stages:
+        frame = frame.with_columns(**dict(stage))
+    selected = [nw.col(name) for name in keep]
+    selected += [expr.alias(name) for name, expr in compiled.outputs]
+    return frame.select(selected)
+
+
+# --- the polars fast path: every text output looked up from a small integer signature --------
+#
+# Each text output depends on a few "dimensions": which relevant rule a first/unique table
+# fired, whether a collect rule fired, whether a test is already measured. Their digits form
+# one integer per row (cheap arithmetic); every possible signature is rendered once, in Python,
+# by ``reference_outputs`` (the same logic as ``assess``), and mapped with ``replace_strict``
+# into an ``Enum``: no per-row string building. Used when the signature space is small.
+
+MAX_SIGNATURES = 1 << 16
+
+
+@dataclass(frozen=True)
+class _Dim:
+    """One digit of a signature: ``options[d]`` is what digit ``d`` means."""
+
+    column: str
+    kind: str  # "rule" (first/unique table index), "hit" (collect rule), "measured" (a test)
+    options: tuple[tuple[tuple[int, int], ...] | str | None, ...]
+    rule_of_index: dict[int, int]
+
+
+def reference_outputs(
+    pack: Pack, fired: Sequence[tuple[int, int]], measured: frozenset[str]
+) -> dict[str, str | bool]:
+    """The text outputs for fired ``(table index, rule index)`` pairs, as ``assess`` makes them."""
+    catalogue = alert_catalogue()
+    findings: dict[str, list[str]] = {"en": [], "nl": []}
+    tests: dict[str, bool] = {}
+    alerts: dict[str, None] = {}
+    for table_index, rule_index in sorted(fired):
+        rule = pack.tables[table_index].rules[rule_index]
+        if rule.finding is not None:
+            for lang in ("en", "nl"):
+                findings[lang].append(rule.finding.get(lang))
+        for test in rule.next_tests:
+            if test.test in measured:
+                continue
+            known = tests.get(test.test)
+            if known is None or (test.reflex and not known):
+                tests[test.test] = test.reflex
+        for code in rule.alerts:
+            if code in catalogue:
+                alerts.setdefault(code)
+    return {
+        "next_tests": LIST_SEPARATOR.join(tests),
+        "reflex_tests": LIST_SEPARATOR.join(t for t, reflex in tests.items() if reflex),
+        "alerts": LIST_SEPARATOR.join(alerts),
+        "comment_en": " ".join(findings["en"]),
+        "comment_nl": " ".join(findings["nl"]),
+    }
+
+
+def _dims(pack: Pack, relevant: Callable[[Rule], bool], tests: Sequence[str]) -> list[_Dim]:
+    dims: list[_Dim] = []
+    for t_index, table in enumerate(pack.tables):
+        rules = [i for i, rule in enumerate(table.rules) if relevant(rule)]
+        if table.hit_policy == "collect":
+            dims.extend(
+                _Dim(_hit_column(table, i), "hit", (None, ((t_index, i),)), {}) for i in rules
+            )
+        elif rules:
+            options: list[tuple[tuple[int, int], ...] | str | None] = [None]
+            options += [((t_index, i),) for i in rules]
+            dims.append(
+                _Dim(
+                    _index_column(table),
+                    "rule",
+                    tuple(options),
+                    {i: k + 1 for k, i in enumerate(rules)},
+                )
+            )
+    dims.extend(_Dim(test, "measured", (None, test), {}) for test in tests)
+    return dims
+
+
+def _gather(table: Sequence[object], index: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """``table[index]`` for every row: an array lookup, the cheapest mapping polars has."""
+    return pl.lit(pl.Series(list(table), dtype=dtype)).gather(index)
+
+
+def _rule_digit(column: str, size: int, mapping: dict[int, int]) -> pl.Expr:
+    """Digit of a rule index in ``-1..size-1`` (shifted by one to index a table)."""
+    digits = [0] + [mapping.get(i, 0) for i in range(size)]
+    return _gather(digits, pl.col(column) + 1, pl.Int64())
+
+
+def _digit(dim: _Dim, sizes: dict[str, int]) -> pl.Expr:
+    col = pl.col(dim.column)
+    if dim.kind == "rule":
+        return _rule_digit(dim.column, sizes[dim.column], dim.rule_of_index)
+    if dim.kind == "hit":
+        return col.cast(pl.Int64)
+    return col.is_not_null().cast(pl.Int64)
+
+
+def _lookup(
+    pack: Pack, dims: Sequence[_Dim], output: str, rule_counts: dict[str, int]
+) -> pl.Expr | None:
+    sizes = [len(d.options) for d in dims]
+    total = 1
+    for size in sizes:
+        total *= size
+    if total > MAX_SIGNATURES:
+        return None
+    signature: pl.Expr = pl.lit(0, dtype=pl.Int64)
+    stride = 1
+    strides = []
+    for dim, size in zip(dims, sizes, strict=True):
+        signature = signature + _digit(dim, rule_counts) * stride
+        strides.append(stride)
+        stride *= size
+    values: list[str] = [""] * total
+    for digits in itertools.product(*(range(s) for s in sizes)):
+        fired: list[tuple[int, int]] = []
+        measured: set[str] = set()
+        for dim, digit in zip(dims, digits, strict=True):
+            option = dim.options[digit]
+            if isinstance(option, str):
+                measured.add(option)
+            elif option is not None:
+                fired.extend(option)
+        key = sum(d * s for d, s in zip(digits, strides, strict=True))
+        values[key] = str(reference_outputs(pack, fired, frozenset(measured))[output])
+    return _gather(values, signature, pl.Enum(sorted(set(values))))
+
+
+def polars_outputs(pack: Pack, compiled: CompiledPack) -> list[pl.Expr] | None:
+    """The outputs as polars expressions using signature lookups, or None when too large."""
+    candidates = list(
+        dict.fromkeys(t.test for tb in pack.tables for r in tb.rules for t in r.next_tests)
+    )
+    plans: dict[str, tuple[Callable[[Rule], bool], Sequence[str]]] = {
+        "next_tests": (lambda r: bool(r.next_tests), candidates),
+        "reflex_tests": (lambda r: bool(r.next_tests), candidates),
+        "alerts": (lambda r: bool(r.alerts), ()),
+        "comment_en": (lambda r: r.finding is not None, ()),
+        "comment_nl": (lambda r: r.finding is not None, ()),
+    }
+    exprs: dict[str, pl.Expr] = {}
+    counts = {_index_column(t): len(t.rules) for t in pack.tables}
+    for output, (relevant, tests) in plans.items():
+        found = _lookup(pack, _dims(pack, relevant, tests), output, counts)
+        if found is None:
+            return None
+        exprs[output] = found
+    for name in ("deficiency", "severe"):
+        table = next((t for t in pack.tables if name in t.outputs), None)
+        if table is None:
+            exprs[name] = pl.lit(False)
+            continue
+        values = [dict(rule.sets)[name] for rule in table.rules]
+        index = pl.col(_index_column(table)) + 1
+        if name == "severe":
+            exprs[name] = _gather([False] + [bool(v) for v in values], index, pl.Boolean())
+        else:
+            labels = [NO_RULE] + [str(v) for v in values]
+            exprs[name] = _gather(labels, index, pl.Enum(sorted(set(labels))))
+    exprs["cb12"] = pl.col("_cb12")
+    return [exprs[name].alias(name) for name in OUTPUT_COLUMNS]
+
+
+def apply_polars(
+    pack: Pack, compiled: CompiledPack, frame: pl.LazyFrame, keep: Sequence[str] = ("sample_id",)
+) -> pl.LazyFrame:
+    """``apply`` on a polars LazyFrame, with the signature fast path when the pack allows it."""
+    fast = polars_outputs(pack, compiled)
+    if fast is None:
+        return apply(compiled, nw.from_native(frame), keep).to_native()
+    staged = nw.from_native(frame)
+    for stage in compiled.stages:
+        staged = staged.with_columns(**dict(stage))
+    staged = staged.with_columns(_cb12=dict(compiled.outputs)["cb12"])
+    return staged.to_native().select([pl.col(name) for name in keep] + fast)

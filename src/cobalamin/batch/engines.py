@@ -1,0 +1,93 @@
+"""The engines a compiled pack runs on, through narwhals: polars, DuckDB, Dask, PySpark.
+
+polars is the default and streams (lazy scan to sink). The others read a facts Parquet file
+(written by polars from the validated input) with their own reader, evaluate the very same
+compiled expressions through narwhals, and hand the result back as a polars frame. On a
+cluster, point Spark at a facts file on shared storage and use :func:`evaluate_native`.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import narwhals as nw
+import polars as pl
+
+from cobalamin._errors import InputError
+from cobalamin.batch.compile import OUTPUT_COLUMNS, CompiledPack, apply
+
+__all__ = ["ENGINES", "Engine", "evaluate_file", "evaluate_native", "spark_session"]
+
+Engine = Literal["polars", "duckdb", "spark", "dask"]
+ENGINES: tuple[Engine, ...] = ("polars", "duckdb", "spark", "dask")
+KEEP = ("sample_id", "rows", "_order")
+
+
+@cache
+def spark_session() -> Any:
+    """One local Spark session (local[1], UI off, one shuffle partition)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:  # pragma: no cover - pyspark is a dependency of the batch extra
+        raise InputError("engine", "spark needs pyspark installed") from None
+    return (
+        SparkSession.builder.master("local[1]")
+        .appName("cobalamin-batch")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+
+
+def evaluate_native(compiled: CompiledPack, native: Any, keep: tuple[str, ...] = KEEP) -> Any:
+    """Apply a compiled pack to any native frame narwhals knows; returns the native result."""
+    return apply(compiled, nw.from_native(native), keep).to_native()
+
+
+def _read(engine: Engine, facts: Path) -> Any:
+    if engine == "duckdb":
+        import duckdb
+
+        return duckdb.read_parquet(str(facts))
+    if engine == "dask":
+        import dask.dataframe as dd
+
+        return dd.read_parquet(str(facts))
+    if engine == "spark":
+        return spark_session().read.parquet(str(facts))
+    return pl.scan_parquet(facts)
+
+
+def _to_polars(engine: Engine, result: Any) -> pl.DataFrame:
+    if engine == "duckdb":
+        return pl.from_arrow(result.to_arrow_table())  # type: ignore[return-value]
+    if engine == "dask":
+        return pl.from_pandas(result.compute())
+    if engine == "spark":
+        return pl.from_arrow(result.toArrow())  # type: ignore[return-value]
+    return result.collect()  # type: ignore[no-any-return]
+
+
+def evaluate_file(compiled: CompiledPack, engine: Engine, facts: Path) -> pl.DataFrame:
+    """The outputs for a facts Parquet file on one engine, in input order, polars-typed."""
+    if engine not in ENGINES:
+        raise InputError("engine", f"unknown engine {engine!r}", ", ".join(ENGINES))
+    result = _to_polars(engine, evaluate_native(compiled, _read(engine, facts)))
+    return normalise_output(result.sort("_order"))
+
+
+def normalise_output(frame: pl.DataFrame | pl.LazyFrame) -> Any:
+    """The output columns with their final types (text as String, cB12 Float64)."""
+    types: dict[str, pl.DataType] = {
+        "sample_id": pl.String(),
+        "rows": pl.Int64(),
+        "severe": pl.Boolean(),
+        "cb12": pl.Float64(),
+    }
+    return frame.select(
+        [pl.col("sample_id").cast(pl.String), pl.col("rows").cast(pl.Int64)]
+        + [pl.col(name).cast(types.get(name, pl.String())) for name in OUTPUT_COLUMNS]
+    )

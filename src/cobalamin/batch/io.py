@@ -1,0 +1,429 @@
+"""Reading lab files (CSV or Parquet, long or wide form) into a facts frame plus an error frame.
+
+Everything is lazy polars: nothing is read until a run sinks the frames, so a file larger than
+memory streams through (wide form). Validation mirrors ``cobalamin.case.normalise_result``:
+an unknown test, a unit that cannot be converted, a value that is not a number or outside the
+catalogue's hard range, and a missing sample id are input errors; each goes to the error frame
+with its line number, field and reason. Values are converted by multiplying the column by
+``units.conversion_factor`` (the same float ``assess`` uses), so results are bit-identical.
+
+Long form: ``sample_id, test, value, unit`` plus optional person columns, one row per result.
+Wide form: ``sample_id`` plus one column per test id (canonical unit) or ``test[unit]``.
+Person columns (both forms): ``age, sex, pregnant, trimester, lactating, wish_to_conceive,
+diet, conditions, medications, symptoms``; lists are separated by ``;``, ``,`` or ``|``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from cobalamin._errors import CobalaminError, InputError
+from cobalamin.analytes import catalogue
+from cobalamin.batch.compile import encode_set
+from cobalamin.knowledge.facts import base_facts
+from cobalamin.units import conversion_factor
+from cobalamin.vocabulary import terms
+
+__all__ = [
+    "ERROR_SCHEMA",
+    "PERSON_COLUMNS",
+    "LabFile",
+    "complete_facts",
+    "read_lab_file",
+    "scan",
+]
+
+PERSON_COLUMNS = (
+    "age",
+    "sex",
+    "pregnant",
+    "trimester",
+    "lactating",
+    "wish_to_conceive",
+    "diet",
+    "conditions",
+    "medications",
+    "symptoms",
+)
+ERROR_SCHEMA = {"line": pl.Int64, "sample_id": pl.String, "field": pl.String, "reason": pl.String}
+_HEADER = re.compile(r"^\s*([A-Za-z0-9_]+)\s*\[(.+)\]\s*$")
+_TRUE = ["true", "1", "yes", "y", "t", "ja", "j"]
+_FALSE = ["false", "0", "no", "n", "f", "nee"]
+
+
+@dataclass(frozen=True)
+class LabFile:
+    """A lab file read lazily: ``facts`` (one row per sample), ``errors``, and what it was."""
+
+    facts: pl.LazyFrame
+    errors: pl.LazyFrame
+    form: Literal["long", "wide"]
+    rows_in: int
+    rowwise: pl.LazyFrame | None = None  # wide form: every row, facts plus _field/_reason
+
+
+def scan(path: Path) -> tuple[pl.LazyFrame, int]:
+    """The file as a lazy frame with a 1-based ``_line`` column, and its number of rows.
+
+    CSV is read as text (a bad value must be reported, not fail the read); ``_line`` is the line
+    in the file (the header is line 1). Parquet keeps its types; ``_line`` is the row number.
+    """
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise InputError("input", f"{path} does not exist")
+    try:
+        if suffix == ".parquet":
+            frame = pl.scan_parquet(path, row_index_name="_line", row_index_offset=1)
+        elif suffix in (".csv", ".txt", ".tsv"):
+            frame = pl.scan_csv(
+                path,
+                infer_schema=False,
+                separator="\t" if suffix == ".tsv" else ",",
+                row_index_name="_line",
+                row_index_offset=2,
+                missing_columns="insert",
+            )
+        else:
+            raise InputError("input", f"{path.name}: use a .csv, .tsv or .parquet file")
+        rows = int(frame.select(pl.len()).collect().item())
+    except CobalaminError:
+        raise
+    except Exception as exc:  # polars' own message is one line and names the problem
+        raise InputError("input", f"cannot read {path}: {str(exc).splitlines()[0]}") from None
+    return frame, rows
+
+
+def _text(name: str) -> pl.Expr:
+    """A column as trimmed text; empty text is missing."""
+    text = pl.col(name).cast(pl.String).str.strip_chars()
+    return pl.when(text == "").then(None).otherwise(text)
+
+
+def _number(name: str, schema: pl.Schema) -> pl.Expr:
+    if schema[name].is_numeric():
+        return pl.col(name).cast(pl.Float64)
+    return _text(name).str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
+
+
+def _not_number(name: str, schema: pl.Schema) -> pl.Expr:
+    """True where a value is given but is not a finite number."""
+    number = _number(name, schema)
+    given = ~pl.col(name).is_null() if schema[name].is_numeric() else ~_text(name).is_null()
+    return given & (number.is_null() | ~number.is_finite())
+
+
+def _flag(name: str, schema: pl.Schema) -> tuple[pl.Expr, pl.Expr]:
+    """A yes/no column: (value, is-bad). Missing means no, as for a person."""
+    if name not in schema:
+        return pl.lit(False), pl.lit(False)
+    if schema[name] == pl.Boolean:
+        return pl.col(name).fill_null(False), pl.lit(False)
+    text = _text(name).str.to_lowercase()
+    value = text.is_in(_TRUE)
+    bad = ~text.is_null() & ~text.is_in(_TRUE + _FALSE)
+    return value, bad
+
+
+def _items(name: str) -> pl.Expr:
+    """A list column (``a;b``) as a list of ids."""
+    return (
+        _text(name)
+        .fill_null("")
+        .str.replace_all(r"[,|]", ";")
+        .str.split(";")
+        .list.eval(pl.element().str.strip_chars().str.to_lowercase())
+        .list.eval(pl.element().filter(pl.element() != ""))
+    )
+
+
+def _person(schema: pl.Schema) -> tuple[dict[str, pl.Expr], list[tuple[str, pl.Expr, pl.Expr]]]:
+    """Person fact expressions and checks ``(field, is-bad, reason)`` in column order."""
+    facts: dict[str, pl.Expr] = {}
+    checks: list[tuple[str, pl.Expr, pl.Expr]] = []
+    if "age" in schema:
+        age = _number("age", schema)
+        facts["age"] = age
+        checks.append(("age", _not_number("age", schema), pl.lit("must be a number (years)")))
+        checks.append(("age", (age < 0) | (age > 125), pl.lit("must be between 0 and 125")))
+    for name in ("sex", "diet"):
+        if name in schema:
+            word = _text(name).str.to_lowercase()
+            allowed = list(terms(name))
+            facts[name] = word
+            reason = pl.format(f"unknown {name} {{}} (allowed: {', '.join(allowed)})", word)
+            checks.append((name, ~word.is_null() & ~word.is_in(allowed), reason))
+    for name in ("pregnant", "lactating", "wish_to_conceive"):
+        value, bad = _flag(name, schema)
+        facts[name] = value
+        checks.append((name, bad, pl.lit("must be true or false")))
+    if "trimester" in schema:
+        word = _text("trimester").str.replace(r"\.0$", "")
+        facts["trimester"] = word
+        bad = ~word.is_null() & ~word.is_in(["1", "2", "3"])
+        checks.append(("trimester", bad, pl.lit("must be 1, 2 or 3")))
+        not_pregnant = ~word.is_null() & ~facts["pregnant"]
+        checks.append(("trimester", not_pregnant, pl.lit("given but pregnant is false")))
+    if "sex" in schema:
+        male = facts["pregnant"] & (facts["sex"] == "male")
+        checks.append(
+            ("pregnant", male.fill_null(False), pl.lit("pregnant is true but sex is male"))
+        )
+    for name in ("conditions", "medications", "symptoms"):
+        if name not in schema:
+            facts[name] = pl.lit(encode_set(()))
+            continue
+        items = _items(name)
+        if name == "medications":  # "metformin:24" (months of use) -> metformin
+            items = items.list.eval(pl.element().str.replace(r":.*$", ""))
+        allowed = list(terms(name))
+        unknown = items.list.eval(pl.element().filter(~pl.element().is_in(allowed)))
+        reason = pl.format(f"unknown {name} id {{}}", unknown.list.first())
+        checks.append((name, unknown.list.len() > 0, reason))
+        joined = items.list.unique().list.sort().list.join(";")
+        facts[name] = (
+            pl.when(joined == "")
+            .then(pl.lit(";"))
+            .otherwise(pl.concat_str([pl.lit(";"), joined, pl.lit(";")]))
+        )
+    return facts, checks
+
+
+def _first_error(checks: list[tuple[str, pl.Expr, pl.Expr]]) -> tuple[pl.Expr, pl.Expr]:
+    """(field, reason) of the first failing check, null when the row is fine."""
+    if not checks:
+        return pl.lit(None, pl.String), pl.lit(None, pl.String)
+    field_chain = pl.when(checks[0][1].fill_null(False)).then(pl.lit(checks[0][0]))
+    reason_chain = pl.when(checks[0][1].fill_null(False)).then(checks[0][2])
+    for name, bad, reason in checks[1:]:
+        field_chain = field_chain.when(bad.fill_null(False)).then(pl.lit(name))
+        reason_chain = reason_chain.when(bad.fill_null(False)).then(reason)
+    return field_chain.otherwise(None), reason_chain.otherwise(None)
+
+
+def complete_facts(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Add every base fact the frame lacks (missing results, default person) and fix types."""
+    names = set(frame.collect_schema().names())
+    add: list[pl.Expr] = []
+    for name, spec in base_facts().items():
+        if name in names:
+            continue
+        if spec.kind == "number":
+            add.append(pl.lit(None, pl.Float64).alias(name))
+        elif spec.kind == "category":
+            add.append(pl.lit(None, pl.String).alias(name))
+        elif spec.kind == "boolean":
+            add.append(pl.lit(False).alias(name))
+        else:
+            add.append(pl.lit(encode_set(())).alias(name))
+    return frame.with_columns(add) if add else frame
+
+
+def _hard_range(test: str) -> tuple[float, float, str]:
+    item = catalogue()[test]
+    assert item.hard_range is not None
+    return item.hard_range.low, item.hard_range.high, item.hard_range.unit
+
+
+def _fmt(number: float) -> str:
+    return f"{number:g}"
+
+
+def _wide(frame: pl.LazyFrame, rows: int) -> LabFile:
+    schema = frame.collect_schema()
+    tests: dict[str, tuple[str, float]] = {}  # column -> (test, factor)
+    for column in schema.names():
+        if column.startswith("_"):
+            continue
+        match = _HEADER.match(column)
+        name, unit = (match.group(1), match.group(2)) if match else (column, None)
+        item = catalogue().get(name)
+        if item is None:
+            if match:
+                raise InputError(column, f"unknown test {name!r}", ", ".join(catalogue()))
+            continue  # person and other columns
+        if item.kind == "qualitative":
+            tests[column] = (name, 1.0)
+            continue
+        factor = 1.0 if unit is None else conversion_factor(name, unit)
+        tests[column] = (name, factor)
+    if "sample_id" not in schema:
+        raise InputError("sample_id", "the file has no sample_id column")
+    if not tests:
+        raise InputError("input", "no test columns (a test id such as b12, or b12[ng/L])")
+    person, checks = _person(schema)
+    sample = _text("sample_id")
+    all_checks = [("sample_id", sample.is_null(), pl.lit("missing id"))]
+    values: dict[str, pl.Expr] = {}
+    for column, (test, factor) in tests.items():
+        item = catalogue()[test]
+        if item.kind == "qualitative":
+            word = _text(column).str.to_lowercase()
+            values[test] = word
+            reason = pl.format(f"{{}} is not a result of {test}", word)
+            all_checks.append((column, ~word.is_null() & ~word.is_in(list(item.values)), reason))
+            continue
+        number = _number(column, schema)
+        canonical = number if factor == 1.0 else number * factor
+        values[test] = canonical
+        low, high, unit = _hard_range(test)
+        all_checks.append((column, _not_number(column, schema), pl.lit("not a number")))
+        impossible = (canonical < low) | (canonical > high)
+        reason = pl.lit(f"not a possible {test} result ({_fmt(low)} to {_fmt(high)} {unit})")
+        all_checks.append((column, impossible, reason))
+    all_checks += checks
+    field, reason = _first_error(all_checks)
+    checked = frame.with_columns(_field=field, _reason=reason)
+    errors = checked.filter(~pl.col("_field").is_null()).select(
+        pl.col("_line").cast(pl.Int64).alias("line"),
+        sample.alias("sample_id"),
+        pl.col("_field").alias("field"),
+        pl.col("_reason").alias("reason"),
+    )
+    columns = [
+        sample.alias("sample_id"),
+        pl.col("_line").cast(pl.Int64).alias("_order"),
+        pl.lit(1, pl.Int64).alias("rows"),
+        *[expr.alias(name) for name, expr in values.items()],
+        *[expr.alias(name) for name, expr in person.items()],
+    ]
+    facts = checked.filter(pl.col("_field").is_null()).select(columns)
+    rowwise = checked.select(*columns, pl.col("_field"), pl.col("_reason"))
+    return LabFile(complete_facts(facts), errors, "wide", rows, complete_facts(rowwise))
+
+
+def _factor_table(frame: pl.LazyFrame) -> pl.DataFrame:
+    """The conversion factor of every distinct (test, unit) in the file (null: not valid)."""
+    pairs = (
+        frame.select(
+            _text("test").str.to_lowercase().alias("_test"),
+            _text("unit").alias("_unit"),
+        )
+        .unique()
+        .collect()
+    )
+    factors: list[float | None] = []
+    for test, unit in pairs.iter_rows():
+        item = catalogue().get(test) if test else None
+        factor: float | None = None
+        if item is not None and item.kind == "quantitative" and unit:
+            try:
+                factor = conversion_factor(test, unit)
+            except CobalaminError:
+                factor = None
+        factors.append(factor)
+    return pairs.with_columns(_factor=pl.Series(factors, dtype=pl.Float64))
+
+
+def _long(frame: pl.LazyFrame, rows: int) -> LabFile:
+    schema = frame.collect_schema()
+    for required in ("sample_id", "test", "value"):
+        if required not in schema:
+            raise InputError(required, f"the long-form file has no {required} column")
+    if "unit" not in schema:
+        frame = frame.with_columns(unit=pl.lit(None, pl.String))
+        schema = frame.collect_schema()
+    factors = _factor_table(frame).lazy()
+    quantitative = [t for t, a in catalogue().items() if a.kind == "quantitative"]
+    qualitative = {t: list(a.values) for t, a in catalogue().items() if a.kind == "qualitative"}
+    low = pl.lit(None, pl.Float64)
+    high = pl.lit(None, pl.Float64)
+    range_text = pl.lit(None, pl.String)
+    for test in quantitative:
+        lo, hi, unit = _hard_range(test)
+        is_test = pl.col("_test") == test
+        low = pl.when(is_test).then(pl.lit(lo)).otherwise(low)
+        high = pl.when(is_test).then(pl.lit(hi)).otherwise(high)
+        range_text = (
+            pl.when(is_test).then(pl.lit(f"{_fmt(lo)} to {_fmt(hi)} {unit}")).otherwise(range_text)
+        )
+    word = _text("value").str.to_lowercase()
+    word_ok = pl.lit(False)
+    for test, allowed in qualitative.items():
+        word_ok = word_ok | ((pl.col("_test") == test) & word.is_in(allowed))
+    is_qualitative = pl.col("_test").is_in(list(qualitative))
+    number = _number("value", schema)
+    canonical = number * pl.col("_factor")
+    person, checks = _person(schema)
+    sample = _text("sample_id")
+    all_checks = [
+        ("sample_id", sample.is_null(), pl.lit("missing id")),
+        (
+            "test",
+            pl.col("_test").is_null() | ~pl.col("_test").is_in(list(catalogue())),
+            pl.format("unknown test {}", pl.col("_test").fill_null("(empty)")),
+        ),
+        (
+            "value",
+            is_qualitative & ~word_ok,
+            pl.format("{} is not a result of {}", word.fill_null("(empty)"), pl.col("_test")),
+        ),
+        ("value", ~is_qualitative & number.is_null(), pl.lit("not a number")),
+        ("value", ~is_qualitative & ~number.is_finite(), pl.lit("not a finite number")),
+        (
+            "unit",
+            ~is_qualitative & pl.col("_factor").is_null(),
+            pl.format(
+                "unknown unit {} for {}", pl.col("_unit").fill_null("(empty)"), pl.col("_test")
+            ),
+        ),
+        (
+            "value",
+            ~is_qualitative & ((canonical < low) | (canonical > high)),
+            pl.format("not a possible {} result ({})", pl.col("_test"), range_text),
+        ),
+        *checks,
+    ]
+    field, reason = _first_error(all_checks)
+    keyed = frame.with_columns(
+        _test=_text("test").str.to_lowercase(), _unit=_text("unit"), _sample=sample
+    ).join(factors, on=["_test", "_unit"], how="left", nulls_equal=True, maintain_order="left")
+    checked = keyed.with_columns(_field=field, _reason=reason)
+    # a test given twice for one sample: the later rows are errors (as in ``parse_case``)
+    repeat = pl.int_range(pl.len()).over(["_sample", "_test"], order_by="_line") > 0
+    checked = checked.with_columns(
+        _field=pl.when(pl.col("_field").is_null() & repeat)
+        .then(pl.lit("test"))
+        .otherwise(pl.col("_field")),
+        _reason=pl.when(pl.col("_field").is_null() & repeat)
+        .then(pl.lit("given twice for this sample"))
+        .otherwise(pl.col("_reason")),
+    )
+    errors = checked.filter(~pl.col("_field").is_null()).select(
+        pl.col("_line").cast(pl.Int64).alias("line"),
+        pl.col("_sample").alias("sample_id"),
+        pl.col("_field").alias("field"),
+        pl.col("_reason").alias("reason"),
+    )
+    good = checked.filter(pl.col("_field").is_null()).with_columns(
+        _canonical=canonical, _word=word, **{f"_p_{k}": v for k, v in person.items()}
+    )
+    aggregations = [
+        pl.col("_line").min().cast(pl.Int64).alias("_order"),
+        pl.len().cast(pl.Int64).alias("rows"),
+    ]
+    for test in quantitative:
+        aggregations.append(
+            pl.col("_canonical").filter(pl.col("_test") == test).first().alias(test)
+        )
+    for test in qualitative:
+        aggregations.append(pl.col("_word").filter(pl.col("_test") == test).first().alias(test))
+    for name in person:
+        aggregations.append(pl.col(f"_p_{name}").sort_by("_line").first().alias(name))
+    facts = (
+        good.group_by("_sample").agg(aggregations).rename({"_sample": "sample_id"}).sort("_order")
+    )
+    return LabFile(complete_facts(facts), errors, "long", rows)
+
+
+def read_lab_file(path: Path) -> LabFile:
+    """A lab file as a lazy facts frame and a lazy error frame (nothing is read yet but counts)."""
+    frame, rows = scan(path)
+    names = frame.collect_schema().names()
+    if "test" in names and "value" in names:
+        return _long(frame, rows)
+    return _wide(frame, rows)

@@ -1,0 +1,249 @@
+"""One batch run: read, validate, interpret, write atomically, count.
+
+Every input row ends up in exactly one place: in the output (as part of its sample's row; the
+``rows`` column says how many input rows a sample used) or in the error file (line, field,
+reason). The run checks ``rows_in == rows_ok + rows_error`` before it reports success.
+Both files are written to a temporary name beside the target and renamed only when complete,
+so a run that is killed leaves no half-written output, and running it again gives the same.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from cobalamin._errors import CobalaminError, InputError
+from cobalamin.batch.compile import CompiledPack, apply_polars, compile_pack
+from cobalamin.batch.engines import ENGINES, Engine, evaluate_file, normalise_output
+from cobalamin.batch.io import ERROR_SCHEMA, read_lab_file
+from cobalamin.knowledge.loader import load_pack
+from cobalamin.knowledge.model import Pack
+
+__all__ = ["Progress", "RunReport", "default_errors_path", "run_batch"]
+
+Progress = Callable[[int, int], None]  # (rows done, rows in)
+KEEP = ("sample_id", "rows", "_order")
+
+
+@dataclass(frozen=True)
+class RunReport:
+    pack: str
+    engine: str
+    form: str
+    rows_in: int
+    rows_ok: int
+    rows_error: int
+    samples: int
+    out: Path
+    errors: Path
+
+    def summary(self) -> str:
+        return (
+            f"rows in: {self.rows_in}, rows ok: {self.rows_ok}, rows with errors: "
+            f"{self.rows_error}; samples interpreted: {self.samples} ({self.form} form, "
+            f"pack {self.pack}, engine {self.engine}) -> {self.out}; errors -> {self.errors}"
+        )
+
+
+def default_errors_path(out: Path) -> Path:
+    return out.with_name(f"{out.stem}.errors.csv")
+
+
+def _partial(path: Path) -> Path:
+    return path.with_name(f".{path.name}.partial-{os.getpid()}")
+
+
+def _clean_stale(path: Path) -> None:
+    """Remove temporary files an earlier, killed run left beside ``path``."""
+    for stale in path.parent.glob(f".{path.name}.partial-*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        alive = False
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+                alive = True
+            except OSError:
+                alive = False
+        if not alive:
+            with contextlib.suppress(OSError):
+                stale.unlink() if stale.is_file() else shutil.rmtree(stale)
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.suffix.lower() == ".parquet"
+
+
+def _sink(frame: pl.LazyFrame, path: Path) -> pl.LazyFrame:
+    if _is_parquet(path):
+        return frame.sink_parquet(path, lazy=True)  # type: ignore[return-value]
+    return frame.sink_csv(path, lazy=True)  # type: ignore[return-value]
+
+
+def _write(frame: pl.DataFrame, path: Path) -> None:
+    if _is_parquet(path):
+        frame.write_parquet(path)
+    else:
+        frame.write_csv(path)
+
+
+class _Writer:
+    """Appends polars batches to a CSV or Parquet file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows = 0
+        self._parquet: pq.ParquetWriter | None = None
+        self._csv: Any = None
+
+    def write(self, frame: pl.DataFrame) -> None:
+        if _is_parquet(self.path):
+            table = frame.to_arrow()
+            if self._parquet is None:
+                self._parquet = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+            self._parquet.write_table(table)
+        else:
+            if self._csv is None:
+                self._csv = self.path.open("wb")
+                frame.write_csv(self._csv, include_header=True)
+            else:
+                frame.write_csv(self._csv, include_header=False)
+        self.rows += frame.height
+
+    def close(self, empty: pl.DataFrame) -> None:
+        if self._parquet is None and self._csv is None:
+            _write(empty, self.path)
+        if self._parquet is not None:
+            self._parquet.close()
+        if self._csv is not None:
+            self._csv.close()
+
+
+def _empty_output(compiled: CompiledPack) -> pl.DataFrame:
+    frame = pl.DataFrame(
+        {"sample_id": [], "rows": [], "_order": []},
+        schema={"sample_id": pl.String, "rows": pl.Int64, "_order": pl.Int64},
+    )
+    for name in ("deficiency", "next_tests", "reflex_tests", "alerts", "comment_en", "comment_nl"):
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(name))
+    frame = frame.with_columns(severe=pl.lit(None, pl.Boolean), cb12=pl.lit(None, pl.Float64))
+    return normalise_output(frame)  # type: ignore[no-any-return]
+
+
+def _run_rowwise(
+    rowwise: pl.LazyFrame,
+    pack: Pack,
+    compiled: CompiledPack,
+    out: Path,
+    errors: Path,
+    rows_in: int,
+    progress: Progress | None,
+    chunk_rows: int,
+) -> None:
+    """Wide form on polars: one streaming pass, every batch split into outputs and errors."""
+    keep = (*KEEP, "_field", "_reason")
+    plan = apply_polars(pack, compiled, rowwise, keep)
+    out_writer, err_writer = _Writer(out), _Writer(errors)
+    done = 0
+    for batch in plan.collect_batches(chunk_size=chunk_rows, engine="streaming"):
+        bad = batch.get_column("_field").is_not_null()
+        if bad.any():
+            err_writer.write(
+                batch.filter(bad).select(
+                    pl.col("_order").alias("line"),
+                    pl.col("sample_id").cast(pl.String),
+                    pl.col("_field").alias("field"),
+                    pl.col("_reason").alias("reason"),
+                )
+            )
+            batch = batch.filter(~bad)
+        if batch.height:
+            out_writer.write(normalise_output(batch))
+        done += int(bad.len())
+        if progress is not None:
+            progress(done, rows_in)
+    out_writer.close(_empty_output(compiled))
+    err_writer.close(pl.DataFrame(schema=ERROR_SCHEMA))
+
+
+@contextlib.contextmanager
+def _workdir(near: Path) -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix=f".{near.name}.partial-{os.getpid()}-", dir=near.parent))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _count(path: Path, column: str | None = None) -> int:
+    frame = pl.scan_parquet(path) if _is_parquet(path) else pl.scan_csv(path, infer_schema=False)
+    if column is None:
+        return int(frame.select(pl.len()).collect().item())
+    return int(frame.select(pl.col(column).cast(pl.Int64).sum()).collect().item() or 0)
+
+
+def run_batch(
+    input_path: Path,
+    pack: Pack | str,
+    out: Path,
+    errors: Path | None = None,
+    engine: Engine = "polars",
+    progress: Progress | None = None,
+    chunk_rows: int = 250_000,
+) -> RunReport:
+    """Interpret every sample of a lab file with one pack; see the module docstring."""
+    if engine not in ENGINES:
+        raise InputError("engine", f"unknown engine {engine!r}", ", ".join(ENGINES))
+    pack = pack if isinstance(pack, Pack) else load_pack(pack)
+    errors = errors or default_errors_path(out)
+    if out.resolve() == errors.resolve() or out.resolve() == input_path.resolve():
+        raise InputError("out", "the output must differ from the input and the error file")
+    if not out.parent.is_dir() or not errors.parent.is_dir():
+        raise InputError("out", f"the folder of {out} or {errors} does not exist")
+    for target in (out, errors):
+        _clean_stale(target)
+    lab = read_lab_file(input_path)
+    compiled = compile_pack(pack)
+    out_tmp, err_tmp = _partial(out), _partial(errors)
+    try:
+        if engine == "polars" and lab.rowwise is not None:
+            _run_rowwise(
+                lab.rowwise, pack, compiled, out_tmp, err_tmp, lab.rows_in, progress, chunk_rows
+            )
+        elif engine == "polars":
+            result = normalise_output(apply_polars(pack, compiled, lab.facts, KEEP))
+            pl.collect_all([_sink(result, out_tmp), _sink(lab.errors, err_tmp)])
+        else:
+            with _workdir(out) as work:
+                facts = work / "facts.parquet"
+                pl.collect_all(
+                    [lab.facts.sink_parquet(facts, lazy=True), _sink(lab.errors, err_tmp)]
+                )  # type: ignore[list-item]
+                _write(evaluate_file(compiled, engine, facts), out_tmp)
+        if progress is not None:
+            progress(lab.rows_in, lab.rows_in)
+        rows_error = _count(err_tmp)
+        rows_ok = _count(out_tmp, "rows")
+        samples = _count(out_tmp)
+        if rows_ok + rows_error != lab.rows_in:
+            raise CobalaminError(
+                f"row conservation failed: {lab.rows_in} rows in, {rows_ok} ok, "
+                f"{rows_error} with errors; no output written"
+            )
+        os.replace(err_tmp, errors)
+        os.replace(out_tmp, out)
+    finally:
+        for tmp in (out_tmp, err_tmp):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+    return RunReport(
+        pack.id, engine, lab.form, lab.rows_in, rows_ok, rows_error, samples, out, errors
+    )
