@@ -50,7 +50,15 @@ class Food(BaseModel):
     nl: str
     aliases: tuple[str, ...] = ()
     category: Literal[
-        "meat", "offal", "poultry", "fish", "shellfish", "dairy", "egg", "plant", "fortified",
+        "meat",
+        "offal",
+        "poultry",
+        "fish",
+        "shellfish",
+        "dairy",
+        "egg",
+        "plant",
+        "fortified",
         "supplement",
     ]
     portion_g: float = Field(gt=0)
@@ -124,8 +132,7 @@ def search(query: str) -> list[Food]:
         return []
     exact = [f for f in food_table().foods if any(_norm(n) == q for n in f.names())]
     partial = [
-        f for f in food_table().foods
-        if f not in exact and any(q in _norm(n) for n in f.names())
+        f for f in food_table().foods if f not in exact and any(q in _norm(n) for n in f.names())
     ]
     return exact + partial
 

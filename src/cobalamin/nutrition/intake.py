@@ -163,8 +163,13 @@ def _item(item: Item, field: str, modifier: Modifier, params: Parameters) -> Ite
             note = f"cooking loss {midpoint(loss.loss):.0%} ({food.cooking_loss})"
     label = f"{food.en} ({value.source})"
     if not food.counted:
-        return ItemResult(label, 0.0, 0.0, False, f"{ug:.2g} µg B12-like compounds not counted: "
-                          "plant B12 is mostly inactive (seed 002)")
+        return ItemResult(
+            label,
+            0.0,
+            0.0,
+            False,
+            f"{ug:.2g} µg B12-like compounds not counted: plant B12 is mostly inactive (seed 002)",
+        )
     if food.form == "crystalline":
         return ItemResult(label, ug, ug, True, note)
     free = ug * release_factor(food, params) * modifier.food_release
@@ -204,13 +209,21 @@ def estimate(
 
 
 def _advice(
-    person: Person, ingested: float, ref_value: float | None, authority_name: str,
-    meal_results: list[MealResult], modifier: Modifier, params: Parameters,
+    person: Person,
+    ingested: float,
+    ref_value: float | None,
+    authority_name: str,
+    meal_results: list[MealResult],
+    modifier: Modifier,
+    params: Parameters,
 ) -> dict[str, list[str]]:
     texts = advice_texts()
     keys: list[str] = []
-    fmt = {"ingested": f"{ingested:.1f}", "authority": authority_name,
-           "reference": f"{ref_value:g}" if ref_value is not None else "-"}
+    fmt = {
+        "ingested": f"{ingested:.1f}",
+        "authority": authority_name,
+        "reference": f"{ref_value:g}" if ref_value is not None else "-",
+    }
     if ref_value is None:
         keys.append("no_reference")
     elif ingested < ref_value:
@@ -260,8 +273,11 @@ def intake(diary: Any, person: Any = None, *, authority: str | None = None) -> d
                 "ingested_ug": round(m.ingested_ug, 3),
                 "absorbed_ug": round(m.absorbed_ug, 3),
                 "items": [
-                    {"item": x.label, "ingested_ug": round(x.ingested_ug, 3),
-                     **({"note": x.note} if x.note else {})}
+                    {
+                        "item": x.label,
+                        "ingested_ug": round(x.ingested_ug, 3),
+                        **({"note": x.note} if x.note else {}),
+                    }
                     for x in m.items
                 ],
             }

@@ -63,7 +63,7 @@ class Parameters:
     not_modelled: dict[str, str]
     liver_share_of_uptake: float
     k_urine: float
-    k_bile_liver: float
+    k_bile: float
     bile_reabsorption_r0: float
     k_hc_clearance: float
     k_tc_delivery: float
@@ -147,9 +147,7 @@ def load_parameters() -> Parameters:
     for key, entry in raw.get("modifiers", {}).items():
         modifiers[key] = Modifier(
             s_if=v(f"modifiers.{key}.s_if") if "s_if" in entry else 1.0,
-            food_release=(
-                v(f"modifiers.{key}.food_release") if "food_release" in entry else 1.0
-            ),
+            food_release=(v(f"modifiers.{key}.food_release") if "food_release" in entry else 1.0),
         )
     injections = {
         form: InjectionBinding(v(f"injections.{form}.r_max_ug"), v(f"injections.{form}.k_d_ug"))
@@ -170,7 +168,7 @@ def load_parameters() -> Parameters:
         not_modelled={str(k): str(t) for k, t in raw.get("not_modelled", {}).items()},
         liver_share_of_uptake=v("kinetics.liver_share_of_uptake"),
         k_urine=v("kinetics.k_urine_per_day"),
-        k_bile_liver=v("kinetics.k_bile_liver_per_day"),
+        k_bile=v("kinetics.k_bile_per_day"),
         bile_reabsorption_r0=v("kinetics.bile_reabsorption_r0"),
         k_hc_clearance=v("kinetics.k_hc_clearance_per_day"),
         k_tc_delivery=v("kinetics.k_tc_delivery_per_day"),
