@@ -58,9 +58,7 @@ def derived_facts() -> dict[str, FactSpec]:
     }
 
 
-def _cutoff(
-    ctx: Any, name: str, entry: Any, sources: Mapping[str, Source], where: str
-) -> Cutoff:
+def _cutoff(ctx: Any, name: str, entry: Any, sources: Mapping[str, Source], where: str) -> Cutoff:
     fact = entry.get("fact") if isinstance(entry, dict) else None
     spec = base_facts().get(fact) if isinstance(fact, str) else None
     if spec is None or spec.kind != "number" or fact in catalogue() or fact == "age":
@@ -75,7 +73,7 @@ def _cutoff(
     source = _loader._require(ctx, entry, "source", where)
     if source not in sources:
         raise ctx.error(f"{where}.source", f"unknown source {source!r}; add it under sources")
-    return Cutoff(name, fact, value, str(spec.unit), value, source, entry.get("statement"))
+    return Cutoff(name, str(fact), value, str(spec.unit), value, source, entry.get("statement"))
 
 
 def _tables(

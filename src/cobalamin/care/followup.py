@@ -1,0 +1,231 @@
+"""Follow-up after starting treatment: review dates and the decision flow on the response,
+per guideline pack, from ``data/followup.yaml``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from cobalamin._errors import InputError
+from cobalamin.care._data import Bilingual, DataSource, Interval, _Strict, add_interval, load_model
+from cobalamin.knowledge.model import Text
+
+__all__ = [
+    "RESPONSES",
+    "FollowUp",
+    "ReviewDate",
+    "follow_up",
+    "followup_pack_ids",
+    "review_dates",
+]
+
+RESPONSES = ("improved", "not_improved", "new_symptoms")
+Route = Literal["oral", "im"]
+
+
+class _Review(_Strict):
+    id: str
+    after: Interval
+    window_until: Interval | None = None
+    applies_to: Literal[
+        "all", "pregnant_or_lactating", "not_pregnant_or_lactating", "wish_to_conceive"
+    ]
+    what: Bilingual
+    source: str
+    statement: str
+
+
+class _Response(_Strict):
+    id: str
+    response: Literal["improved", "not_improved", "new_symptoms"]
+    cause_addressed: bool | None = None
+    advice: Bilingual
+    source: str
+    statement: str
+
+
+class _Note(_Strict):
+    text: Bilingual
+    source: str
+    statement: str
+
+
+class _PackFollowUp(_Strict):
+    reviews: list[_Review] = Field(default_factory=list)
+    responses: dict[Literal["oral", "im", "any"], list[_Response]] = Field(default_factory=dict)
+    notes: list[_Note] = Field(default_factory=list)
+
+
+class _FollowUpFile(_Strict):
+    sources: dict[str, DataSource]
+    packs: dict[str, _PackFollowUp]
+
+    @model_validator(mode="after")
+    def _sources_known(self) -> _FollowUpFile:
+        for pack_id, pack in self.packs.items():
+            items: list[_Review | _Response | _Note] = [*pack.reviews, *pack.notes]
+            for entries in pack.responses.values():
+                items.extend(entries)
+            for item in items:
+                if item.source not in self.sources:
+                    raise ValueError(f"packs.{pack_id}: unknown source {item.source!r}")
+        return self
+
+
+@cache
+def _file() -> _FollowUpFile:
+    return load_model("followup.yaml", _FollowUpFile)
+
+
+def followup_pack_ids() -> list[str]:
+    return sorted(_file().packs)
+
+
+def _pack(pack_id: str) -> _PackFollowUp:
+    found = _file().packs.get(pack_id)
+    if found is None:
+        raise InputError(
+            "pack", f"no follow-up data for {pack_id!r}", ", ".join(followup_pack_ids())
+        )
+    return found
+
+
+def _source(key: str) -> str:
+    return _file().sources[key].describe(key)
+
+
+@dataclass(frozen=True)
+class ReviewDate:
+    date: dt.date
+    until: dt.date | None
+    rule: str
+    what: Text
+    source: str
+    statement: str
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {
+            "date": self.date.isoformat(),
+            "until": None if self.until is None else self.until.isoformat(),
+            "rule": self.rule,
+            "what": self.what.get(lang),
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class Advice:
+    rule: str
+    text: Text
+    source: str
+    statement: str
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    pack: str
+    start: dt.date
+    reviews: tuple[ReviewDate, ...]
+    advice: tuple[Advice, ...]  # for the given response; empty when none was given
+    notes: tuple[Advice, ...]
+    response: str | None = None
+    route: str | None = None
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {
+            "pack": self.pack,
+            "start": self.start.isoformat(),
+            "route": self.route,
+            "response": self.response,
+            "reviews": [r.to_dict(lang) for r in self.reviews],
+            "advice": [
+                {"rule": a.rule, "text": a.text.get(lang), "source": a.source} for a in self.advice
+            ],
+            "notes": [{"text": n.text.get(lang), "source": n.source} for n in self.notes],
+        }
+
+
+def review_dates(
+    pack_id: str,
+    start: dt.date,
+    *,
+    pregnant_or_lactating: bool = False,
+    wish_to_conceive: bool = False,
+) -> tuple[ReviewDate, ...]:
+    """The guideline's review dates counted from the start of treatment."""
+    flags = {
+        "all": True,
+        "pregnant_or_lactating": pregnant_or_lactating,
+        "not_pregnant_or_lactating": not pregnant_or_lactating,
+        "wish_to_conceive": wish_to_conceive,
+    }
+    reviews = [
+        ReviewDate(
+            add_interval(start, r.after),
+            None if r.window_until is None else add_interval(start, r.window_until),
+            r.id,
+            r.what.text(),
+            _source(r.source),
+            r.statement,
+        )
+        for r in _pack(pack_id).reviews
+        if flags[r.applies_to]
+    ]
+    return tuple(sorted(reviews, key=lambda r: r.date))
+
+
+def follow_up(
+    pack_id: str,
+    start: dt.date,
+    *,
+    route: Route | None = None,
+    response: str | None = None,
+    cause_addressed: bool | None = None,
+    pregnant_or_lactating: bool = False,
+    wish_to_conceive: bool = False,
+) -> FollowUp:
+    """Review dates plus, when a response is given, what the guideline says to do next."""
+    data = _pack(pack_id)
+    if response is not None and response not in RESPONSES:
+        raise InputError("response", f"unknown response {response!r}", ", ".join(RESPONSES))
+    if route is not None and route not in ("oral", "im"):
+        raise InputError("route", f"unknown route {route!r}", "oral, im")
+    advice: list[Advice] = []
+    if response is not None:
+        routes: list[Literal["oral", "im", "any"]] = (
+            [route, "any"] if route is not None else ["oral", "im", "any"]
+        )
+        for name in routes:
+            for entry in data.responses.get(name, []):
+                if entry.response != response:
+                    continue
+                if entry.cause_addressed is not None and entry.cause_addressed != bool(
+                    cause_addressed
+                ):
+                    continue
+                advice.append(
+                    Advice(entry.id, entry.advice.text(), _source(entry.source), entry.statement)
+                )
+                break  # first match per route
+    notes = tuple(
+        Advice(f"{pack_id}_note_{i + 1}", n.text.text(), _source(n.source), n.statement)
+        for i, n in enumerate(data.notes)
+    )
+    return FollowUp(
+        pack=pack_id,
+        start=start,
+        reviews=review_dates(
+            pack_id,
+            start,
+            pregnant_or_lactating=pregnant_or_lactating,
+            wish_to_conceive=wish_to_conceive,
+        ),
+        advice=tuple(advice),
+        notes=notes,
+        response=response,
+        route=route,
+    )
