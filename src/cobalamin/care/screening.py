@@ -66,9 +66,13 @@ class Screening:
         }
 
 
+_FIRST = ("nice-ng239", "nhg-anemie")  # shown first: the two main guidelines side by side
+
+
 def screening_pack_ids() -> list[str]:
-    """Packs that have screening rules."""
-    return sorted(p.stem for p in data_path("screening").glob("*.yaml"))
+    """Packs that have screening rules (NICE and NHG first, then by id)."""
+    ids = sorted(p.stem for p in data_path("screening").glob("*.yaml"))
+    return [i for i in _FIRST if i in ids] + [i for i in ids if i not in _FIRST]
 
 
 @cache

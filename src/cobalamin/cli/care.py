@@ -1,0 +1,313 @@
+"""``screen``, ``plan``, ``follow-up`` and ``workup``: care around a result on the command line."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cobalamin._errors import InputError
+from cobalamin.care.followup import RESPONSES, follow_up
+from cobalamin.care.screening import Screening, screen_all, screening_pack_ids
+from cobalamin.care.treatment import _parse_date, plan, regimen_ids
+from cobalamin.care.workup import workup
+from cobalamin.cli._common import Format, Lang, handle_errors, print_json, read_json_input
+from cobalamin.knowledge.loader import load_pack
+from cobalamin.person import parse_person
+
+__all__ = ["register"]
+
+
+class PlanFormat(StrEnum):
+    text = "text"
+    json = "json"
+    ics = "ics"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="text or json.")]
+LangOption = Annotated[Lang, typer.Option("--lang", "-l", help="Language of texts: en or nl.")]
+PregnantOption = Annotated[bool, typer.Option("--pregnant", help="The person is pregnant.")]
+LactatingOption = Annotated[bool, typer.Option("--lactating", help="The person breastfeeds.")]
+WishOption = Annotated[
+    bool, typer.Option("--wish-to-conceive", help="The person wishes to conceive.")
+]
+_FIRST_TEST = {
+    "b12": "total B12 or active B12 (holoTC)",
+    "holotc": "active B12 (holoTC)",
+    "hcy": "plasma homocysteine",
+    "none": "-",
+}
+
+
+def _medication(token: str) -> dict[str, Any] | str:
+    """``metformin`` or ``metformin:24`` (months of use)."""
+    if ":" not in token:
+        return token
+    name, months = token.split(":", 1)
+    try:
+        return {"id": name, "months": float(months)}
+    except ValueError:
+        raise InputError(
+            "medications", f"{token!r}: months must be a number", "id or id:months"
+        ) from None
+
+
+def _person_data(
+    source: Path | None,
+    flags: dict[str, Any],
+) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if source is not None:
+        raw = read_json_input(source, what="person")
+        if not isinstance(raw, dict):
+            raise InputError("person", 'must be a JSON object (a person, or {"person": {...}})')
+        inner = raw.get("person", raw) if set(raw) <= {"person", "results", "date"} else raw
+        if not isinstance(inner, dict):
+            raise InputError("person", "must be an object")
+        data = dict(inner)
+    data.update({k: v for k, v in flags.items() if v not in (None, [], False)})
+    return data
+
+
+def _screen_text(results: tuple[Screening, ...], lang: str) -> str:
+    lines: list[str] = []
+    for item in results:
+        lines.append(f"{item.pack}: {item.title}")
+        lines.append(
+            f"  test now: {item.test_now}   first test: {_FIRST_TEST[item.first_test]}   "
+            f"re-test: {item.retest.replace('_', ' ')}"
+        )
+        lines.append(f"  why: {item.decided_by.text.get(lang)}")
+        lines.append(f"  source: {item.decided_by.source}")
+        lines.append("")
+    verdicts: dict[str, list[str]] = {}
+    for item in results:
+        verdicts.setdefault(item.test_now, []).append(item.pack)
+    if len(verdicts) > 1:
+        lines.append("Where the guidelines disagree (test now):")
+        for verdict, packs in verdicts.items():
+            lines.append(f"  {verdict}: {', '.join(packs)}")
+        lines.append("")
+    alerts = {a.code: a for item in results for a in item.alerts}
+    for alert in alerts.values():
+        lines.append(f"[{alert.level}] {alert.code}: {alert.text.get(lang)}")
+        lines.append(f"  source: {alert.source}")
+    return "\n".join(lines).rstrip()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``screen``, ``plan``, ``follow-up`` and ``workup`` to the app."""
+
+    @app.command("screen")
+    @handle_errors
+    def screen_command(
+        source: Annotated[
+            Path | None,
+            typer.Argument(help="JSON person (or a case with 'person'); '-' reads stdin."),
+        ] = None,
+        pack: Annotated[
+            list[str] | None,
+            typer.Option("--pack", "-p", help="Guideline(s) to ask; default: all with rules."),
+        ] = None,
+        age: Annotated[float | None, typer.Option("--age", help="Age in years.")] = None,
+        sex: Annotated[str | None, typer.Option("--sex", help="female or male.")] = None,
+        pregnant: PregnantOption = False,
+        lactating: LactatingOption = False,
+        wish_to_conceive: WishOption = False,
+        diet: Annotated[str | None, typer.Option("--diet", help="Diet id.")] = None,
+        condition: Annotated[
+            list[str] | None, typer.Option("--condition", help="Condition id (repeatable).")
+        ] = None,
+        medication: Annotated[
+            list[str] | None,
+            typer.Option("--medication", help="Medication id or id:months (repeatable)."),
+        ] = None,
+        symptom: Annotated[
+            list[str] | None, typer.Option("--symptom", help="Symptom id (repeatable).")
+        ] = None,
+        output_format: FormatOption = Format.text,
+        lang: LangOption = Lang.en,
+    ) -> None:
+        """Who to test: each guideline's answer side by side, with its source."""
+        flags = {
+            "age": age,
+            "sex": sex,
+            "pregnant": pregnant,
+            "lactating": lactating,
+            "wish_to_conceive": wish_to_conceive,
+            "diet": diet,
+            "conditions": list(condition or []),
+            "medications": [_medication(m) for m in medication or []],
+            "symptoms": list(symptom or []),
+        }
+        person = parse_person(_person_data(source, flags))
+        for pack_id in pack or []:
+            if pack_id not in screening_pack_ids():
+                raise InputError(
+                    "pack",
+                    f"no screening rules for {pack_id!r}",
+                    ", ".join(screening_pack_ids()),
+                )
+        results = screen_all(person, list(pack) if pack else None)
+        if output_format == Format.json:
+            print_json({"screening": [r.to_dict(lang) for r in results]})
+        else:
+            typer.echo(_screen_text(results, lang))
+
+    @app.command("plan")
+    @handle_errors
+    def plan_command(
+        regimen: Annotated[
+            str, typer.Option("--regimen", "-r", help=f"Regimen id: {', '.join(regimen_ids())}.")
+        ],
+        start: Annotated[str, typer.Option("--start", help="First dose, YYYY-MM-DD.")],
+        skip_weekends: Annotated[
+            bool, typer.Option("--skip-weekends", help="Move injections off Sat/Sun to Monday.")
+        ] = False,
+        pregnant: PregnantOption = False,
+        lactating: LactatingOption = False,
+        wish_to_conceive: WishOption = False,
+        months: Annotated[
+            int, typer.Option("--months", help="How many months of schedule to show.")
+        ] = 12,
+        until: Annotated[
+            str | None, typer.Option("--until", help="Show doses up to this date instead.")
+        ] = None,
+        maintenance_form: Annotated[
+            str | None,
+            typer.Option("--maintenance-form", help="Maintenance option, by form."),
+        ] = None,
+        loading_doses: Annotated[
+            int | None,
+            typer.Option("--loading-doses", help="Loading doses, for open-ended loading."),
+        ] = None,
+        output_format: Annotated[
+            PlanFormat, typer.Option("--format", "-f", help="text, json or ics.")
+        ] = PlanFormat.text,
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="Write to this file.")
+        ] = None,
+        lang: LangOption = Lang.en,
+    ) -> None:
+        """A dated treatment schedule (loading, maintenance, reviews) from a regimen."""
+        result = plan(
+            regimen,
+            start,
+            skip_weekends=skip_weekends,
+            pregnant=pregnant,
+            lactating=lactating,
+            wish_to_conceive=wish_to_conceive,
+            months=months,
+            until=until,
+            maintenance_form=maintenance_form,
+            loading_doses=loading_doses,
+        )
+        if output_format == PlanFormat.ics:
+            data = result.to_ics(lang)
+        elif output_format == PlanFormat.json:
+            data = (json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2) + "\n").encode()
+        else:
+            data = (result.to_text(lang) + "\n").encode()
+        if output is not None:
+            try:
+                output.write_bytes(data)
+            except OSError as exc:
+                raise InputError("output", f"cannot write {output}: {exc.strerror}") from None
+        else:
+            typer.echo(data, nl=False)
+
+    @app.command("follow-up")
+    @handle_errors
+    def follow_up_command(
+        start: Annotated[str, typer.Option("--start", help="Start of treatment, YYYY-MM-DD.")],
+        pack: Annotated[str | None, typer.Option("--pack", "-p", help="Guideline pack id.")] = None,
+        regimen: Annotated[
+            str | None,
+            typer.Option("--regimen", "-r", help="Take pack and route from this regimen."),
+        ] = None,
+        route: Annotated[str | None, typer.Option("--route", help="oral or im.")] = None,
+        response: Annotated[
+            str | None, typer.Option("--response", help=f"One of {', '.join(RESPONSES)}.")
+        ] = None,
+        cause_addressed: Annotated[
+            bool, typer.Option("--cause-addressed", help="The cause has been addressed.")
+        ] = False,
+        pregnant: PregnantOption = False,
+        lactating: LactatingOption = False,
+        wish_to_conceive: WishOption = False,
+        output_format: FormatOption = Format.text,
+        lang: LangOption = Lang.en,
+    ) -> None:
+        """Review dates after starting treatment, and what to do on the response."""
+        first = _parse_date(start, "start")
+        if regimen is not None:
+            from cobalamin.care.treatment import _file
+
+            found = _file().regimens.get(regimen)
+            if found is None:
+                raise InputError(
+                    "regimen", f"unknown regimen {regimen!r}", ", ".join(regimen_ids())
+                )
+            pack = pack or found.followup
+            route = route or found.route
+        if pack is None:
+            from cobalamin.care.followup import followup_pack_ids
+
+            raise InputError("pack", "give --pack or --regimen", ", ".join(followup_pack_ids()))
+        if route is not None and route not in ("oral", "im"):
+            raise InputError("route", f"unknown route {route!r}", "oral, im")
+        result = follow_up(
+            pack,
+            first,
+            route="oral" if route == "oral" else "im" if route == "im" else None,
+            response=response,
+            cause_addressed=cause_addressed,
+            pregnant_or_lactating=pregnant or lactating,
+            wish_to_conceive=wish_to_conceive,
+        )
+        if output_format == Format.json:
+            print_json(result.to_dict(lang))
+            return
+        lines = [f"Follow-up under {result.pack} from {result.start.isoformat()}"]
+        for review in result.reviews:
+            until = f" to {review.until.isoformat()}" if review.until else ""
+            lines.append(f"{review.date.isoformat()}{until}  {review.what.get(lang)}")
+            lines.append(f"    source: {review.source}")
+        if not result.reviews:
+            lines.append("(this guideline gives no review dates)")
+        for advice in result.advice:
+            lines.append(f"If {response}: {advice.text.get(lang)}")
+            lines.append(f"    source: {advice.source}")
+        for note in result.notes:
+            lines.append(f"Note: {note.text.get(lang)}")
+            lines.append(f"    source: {note.source}")
+        typer.echo("\n".join(lines))
+
+    @app.command("workup")
+    @handle_errors
+    def workup_command(
+        source: Annotated[
+            Path | None, typer.Argument(help="JSON case file; '-' or nothing reads stdin.")
+        ] = None,
+        pack: Annotated[str, typer.Option("--pack", "-p", help="Pack id.")] = "nice-ng239",
+        output_format: FormatOption = Format.text,
+        lang: LangOption = Lang.en,
+    ) -> None:
+        """After a likely deficiency: which tests point to the cause, with sources."""
+        case = read_json_input(source, what="case")
+        result = workup(case, load_pack(pack))
+        if output_format == Format.json:
+            print_json(result.to_dict(lang))
+            return
+        lines = [f"Cause work-up under {result.pack} (deficiency: {result.deficiency})"]
+        for finding in result.findings:
+            lines.append(f"- {finding.text.get(lang)}")
+            lines.append(f"    source: {finding.source}")
+        for test in result.next_tests:
+            lines.append(f"Next test: {test.test}: {test.reason.get(lang)}")
+        for alert in result.alerts:
+            lines.append(f"[{alert.level}] {alert.code}: {alert.text.get(lang)}")
+        typer.echo("\n".join(lines))
