@@ -224,6 +224,7 @@ def _advice(
         "authority": authority_name,
         "reference": f"{ref_value:g}" if ref_value is not None else "-",
     }
+    fmt_nl = {k: v if k == "authority" else v.replace(".", ",") for k, v in fmt.items()}
     if ref_value is None:
         keys.append("no_reference")
     elif ingested < ref_value:
@@ -239,7 +240,10 @@ def _advice(
     if modifier.s_if < 1 or modifier.food_release < 1:
         keys.append("malabsorption")
     keys.append("see_doctor")
-    return {lang: [getattr(texts[k], lang).format(**fmt) for k in keys] for lang in ("en", "nl")}
+    return {
+        "en": [texts[k].en.format(**fmt) for k in keys],
+        "nl": [texts[k].nl.format(**fmt_nl) for k in keys],
+    }
 
 
 def intake(diary: Any, person: Any = None, *, authority: str | None = None) -> dict[str, Any]:
