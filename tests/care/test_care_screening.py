@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from cobalamin._errors import InputError, KnowledgeError, PackError
 from cobalamin.care._rules import parse_care_rules
 from cobalamin.care.screening import OUTPUTS, screen, screen_all, screening_pack_ids
 from cobalamin.knowledge.loader import load_pack
-
-import yaml
 
 
 def _by_pack(person: dict[str, object]) -> dict[str, object]:
@@ -19,8 +18,11 @@ def _by_pack(person: dict[str, object]) -> dict[str, object]:
 
 
 def test_nice_and_nhg_disagree_on_one_symptom_plus_metformin() -> None:
-    person = {"age": 62, "medications": [{"id": "metformin", "months": 36}],
-              "symptoms": ["fatigue"]}
+    person = {
+        "age": 62,
+        "medications": [{"id": "metformin", "months": 36}],
+        "symptoms": ["fatigue"],
+    }
     nice = screen(person, "nice-ng239")
     nhg = screen(person, "nhg-anemie")
     assert (nice.test_now, nice.first_test) == ("yes", "b12")
@@ -32,24 +34,32 @@ def test_nice_and_nhg_disagree_on_one_symptom_plus_metformin() -> None:
 
 def test_nhg_advises_against_routine_testing_for_a_ppi_alone() -> None:
     assert screen({"medications": ["ppi"]}, "nhg-anemie").test_now == "no"
-    assert screen({"medications": ["ppi"], "symptoms": ["paraesthesia"]},
-                  "nhg-anemie").test_now == "consider"
+    assert (
+        screen({"medications": ["ppi"], "symptoms": ["paraesthesia"]}, "nhg-anemie").test_now
+        == "consider"
+    )
 
 
 @pytest.mark.parametrize(
     ("person", "expected"),
     [
         ({"symptoms": ["fatigue"], "diet": "vegan"}, ("yes", "b12", "not_stated")),
-        ({"symptoms": ["paraesthesia"], "medications": ["nitrous_oxide"]},
-         ("yes", "hcy", "not_stated")),
-        ({"sex": "female", "pregnant": True, "symptoms": ["fatigue"], "diet": "vegan"},
-         ("yes", "holotc", "not_stated")),
+        (
+            {"symptoms": ["paraesthesia"], "medications": ["nitrous_oxide"]},
+            ("yes", "hcy", "not_stated"),
+        ),
+        (
+            {"sex": "female", "pregnant": True, "symptoms": ["fatigue"], "diet": "vegan"},
+            ("yes", "holotc", "not_stated"),
+        ),
         ({"conditions": ["gastric_bypass"]}, ("no", "none", "if_symptoms")),
         ({"medications": ["metformin"]}, ("no", "none", "periodic")),
         ({"symptoms": ["fatigue"]}, ("no", "none", "none")),
         ({}, ("no", "none", "none")),
-        ({"symptoms": ["depression"], "conditions": ["type1_diabetes"]},
-         ("yes", "b12", "not_stated")),
+        (
+            {"symptoms": ["depression"], "conditions": ["type1_diabetes"]},
+            ("yes", "b12", "not_stated"),
+        ),
     ],
 )
 def test_nice_rules(person: dict[str, object], expected: tuple[str, str, str]) -> None:
@@ -58,8 +68,10 @@ def test_nice_rules(person: dict[str, object], expected: tuple[str, str, str]) -
 
 
 def test_be_review_screens_bariatric_patients_wishing_to_conceive() -> None:
-    result = screen({"sex": "female", "conditions": ["sleeve_gastrectomy"],
-                     "wish_to_conceive": True}, "be-review")
+    result = screen(
+        {"sex": "female", "conditions": ["sleeve_gastrectomy"], "wish_to_conceive": True},
+        "be-review",
+    )
     assert result.test_now == "yes"
     assert result.decided_by.rule == "be_bariatric_wish_to_conceive"
 

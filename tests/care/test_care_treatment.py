@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -30,7 +31,7 @@ def test_dutch_scheme_ten_loading_doses_three_days_apart_then_two_monthly() -> N
     loading = _phase(result, "loading")
     maintenance = _phase(result, "maintenance")
     assert len(loading) == 10
-    assert all((b - a).days >= 3 for a, b in zip(loading, loading[1:], strict=False))
+    assert all((b - a).days >= 3 for a, b in itertools.pairwise(loading))
     assert loading[-1] - loading[0] <= dt.timedelta(days=35)  # "10 injecties in vijf weken"
     assert loading[-1] == dt.date(2026, 2, 1)
     assert maintenance[0] == dt.date(2026, 4, 1)  # two months after the last loading dose
@@ -43,8 +44,13 @@ def test_plan_json_matches_the_contract() -> None:
     data = plan("nhg-im-hydroxo", START).to_dict()
     assert data["regimen"] == "nhg-im-hydroxo" and data["source"]
     assert set(data["doses"][0]) == {"date", "dose_ug", "route", "form", "phase"}
-    assert data["doses"][0] == {"date": "2026-01-05", "dose_ug": 1000, "route": "im",
-                                "form": "hydroxocobalamin", "phase": "loading"}
+    assert data["doses"][0] == {
+        "date": "2026-01-05",
+        "dose_ug": 1000,
+        "route": "im",
+        "form": "hydroxocobalamin",
+        "phase": "loading",
+    }
     assert [r["date"] for r in data["reviews"]] == ["2026-02-02", "2026-03-02"]
 
 
@@ -62,7 +68,7 @@ def test_skip_weekends_keeps_minimum_interval() -> None:
     dates = [d.date for d in result.doses]
     assert all(d.weekday() < 5 for d in dates)
     loading = _phase(result, "loading")
-    assert all((b - a).days >= 3 for a, b in zip(loading, loading[1:], strict=False))
+    assert all((b - a).days >= 3 for a, b in itertools.pairwise(loading))
 
 
 def test_pregnancy_doubles_the_maintenance_frequency() -> None:
@@ -78,7 +84,7 @@ def test_pregnancy_doubles_the_maintenance_frequency() -> None:
 def test_belgian_scheme_loads_six_mg_then_offers_two_maintenance_forms() -> None:
     cyano = plan("be-im-loading", START)
     assert len(_phase(cyano, "loading")) == 6
-    assert [d.form for d in cyano.doses if d.phase == "maintenance"][0] == "cyanocobalamin"
+    assert next(d.form for d in cyano.doses if d.phase == "maintenance") == "cyanocobalamin"
     hydroxo = plan("be-im-loading", START, maintenance_form="hydroxocobalamin")
     first = _phase(hydroxo, "maintenance")[0]
     assert first == _phase(hydroxo, "loading")[-1].replace(month=4)  # three months later
@@ -92,16 +98,14 @@ def test_nice_neuro_loading_is_open_ended_and_needs_a_count() -> None:
     result = plan("nice-im-neuro", START, loading_doses=9)
     loading = _phase(result, "loading")
     assert len(loading) == 9
-    assert all((b - a).days == 2 for a, b in zip(loading, loading[1:], strict=False))
+    assert all((b - a).days == 2 for a, b in itertools.pairwise(loading))
     with pytest.raises(InputError, match="fixed loading course"):
         plan("nhg-im-hydroxo", START, loading_doses=3)
 
 
 def test_nice_im_reviews_at_three_months_or_one_month_in_pregnancy() -> None:
     assert [r.date for r in plan("nice-im", START).reviews] == [dt.date(2026, 4, 5)]
-    assert [r.date for r in plan("nice-im", START, pregnant=True).reviews] == [
-        dt.date(2026, 2, 5)
-    ]
+    assert [r.date for r in plan("nice-im", START, pregnant=True).reviews] == [dt.date(2026, 2, 5)]
 
 
 def test_oral_is_daily_from_the_start_without_loading() -> None:
@@ -148,6 +152,6 @@ def test_schedules_are_ordered_respect_minimum_intervals_and_weekends(
     assert dates[0] >= start and dates[-1] <= result.until
     loading = _phase(result, "loading")
     minimum = {"nhg-im-hydroxo": 3, "be-im-loading": 2, "nice-im": 2}[regimen]
-    assert all((b - a).days >= minimum for a, b in zip(loading, loading[1:], strict=False))
+    assert all((b - a).days >= minimum for a, b in itertools.pairwise(loading))
     if skip:
         assert all(d.weekday() < 5 for d in dates)
