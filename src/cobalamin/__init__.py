@@ -12,6 +12,19 @@ Output is decision support for professionals, never a diagnosis.
 from cobalamin._assess import assess
 from cobalamin._errors import CobalaminError, InputError, KnowledgeError, PackError, UnitError
 from cobalamin.assessment import Alert, Assessment, Finding, NextTestAdvice
+from cobalamin.care import (
+    FollowUp,
+    Plan,
+    Screening,
+    Workup,
+    follow_up,
+    plan,
+    regimen_ids,
+    safety_alerts,
+    screen,
+    screen_all,
+    workup,
+)
 from cobalamin.case import Case, parse_case
 from cobalamin.cb12 import compute as cb12
 from cobalamin.knowledge.loader import builtin_pack_ids, load_pack
@@ -25,18 +38,29 @@ __all__ = [
     "Case",
     "CobalaminError",
     "Finding",
+    "FollowUp",
     "InputError",
     "KnowledgeError",
     "NextTestAdvice",
     "Pack",
     "PackError",
     "Person",
+    "Plan",
+    "Screening",
     "UnitError",
+    "Workup",
     "assess",
     "builtin_pack_ids",
     "cb12",
+    "follow_up",
     "load_pack",
     "parse_case",
     "parse_person",
+    "plan",
+    "regimen_ids",
+    "safety_alerts",
+    "screen",
+    "screen_all",
     "to_canonical",
+    "workup",
 ]

@@ -16,17 +16,14 @@ runs and the batch compiler can compile. Differences from a pack:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from cobalamin._data import data_path, read_yaml
-from cobalamin.analytes import catalogue
 from cobalamin.knowledge import loader as _loader
-from cobalamin.knowledge.coverage import check_coverage
-from cobalamin.knowledge.facts import FactSpec, base_facts
-from cobalamin.knowledge.model import DEFICIENCY_VALUES, Cutoff, Pack, Source, Table
+from cobalamin.knowledge.facts import FactSpec
+from cobalamin.knowledge.model import DEFICIENCY_VALUES, Pack, Source
 
 __all__ = ["CareRules", "derived_facts", "load_care_rules", "parse_care_rules"]
 
@@ -58,82 +55,6 @@ def derived_facts() -> dict[str, FactSpec]:
     }
 
 
-def _cutoff(ctx: Any, name: str, entry: Any, sources: Mapping[str, Source], where: str) -> Cutoff:
-    fact = entry.get("fact") if isinstance(entry, dict) else None
-    spec = base_facts().get(fact) if isinstance(fact, str) else None
-    if spec is None or spec.kind != "number" or fact in catalogue() or fact == "age":
-        return _loader._cutoff(ctx, name, entry, sources, where)
-    # A number that is no lab test: the cut-off is written in the fact's own unit.
-    unknown = set(entry) - {"fact", "value", "unit", "source", "statement"}
-    if unknown:
-        raise ctx.error(f"{where}.{sorted(unknown)[0]}", "unknown field")
-    value = _loader._require(ctx, entry, "value", where, float)
-    if entry.get("unit") != spec.unit:
-        raise ctx.error(f"{where}.unit", f"{fact} cut-offs are in {spec.unit}")
-    source = _loader._require(ctx, entry, "source", where)
-    if source not in sources:
-        raise ctx.error(f"{where}.source", f"unknown source {source!r}; add it under sources")
-    return Cutoff(name, str(fact), value, str(spec.unit), value, source, entry.get("statement"))
-
-
-def _tables(
-    ctx: Any,
-    raw: Any,
-    cutoffs: Mapping[str, Cutoff],
-    sources: Mapping[str, Source],
-    required_outputs: tuple[str, ...],
-) -> tuple[tuple[Table, ...], tuple[str, ...]]:
-    if not isinstance(raw, list) or not raw:
-        raise ctx.error("tables", "must be a non-empty list")
-    facts = {**base_facts(), **derived_facts()}
-    tables: list[Table] = []
-    rule_ids: set[str] = set()
-    reads: list[str] = []
-    for index, entry in enumerate(raw):
-        where = f"tables[{index}]"
-        if not isinstance(entry, dict):
-            raise ctx.error(where, "must be a mapping")
-        table_id = _loader._require(ctx, entry, "id", where)
-        where = f"tables[{table_id}]"
-        policy = entry.get("hit_policy")
-        if policy not in ("unique", "first", "collect"):
-            raise ctx.error(f"{where}.hit_policy", "must be unique, first or collect")
-        outputs = tuple(entry.get("outputs") or ())
-        if policy == "collect" and outputs:
-            raise ctx.error(f"{where}.outputs", "a collect table sets no facts")
-        if policy != "collect" and not outputs:
-            raise ctx.error(f"{where}.outputs", "a unique or first table must name its outputs")
-        for name in outputs:
-            if name in facts:
-                raise ctx.error(f"{where}.outputs", f"{name!r} is already a fact")
-        raw_rules = entry.get("rules")
-        if not isinstance(raw_rules, list) or not raw_rules:
-            raise ctx.error(f"{where}.rules", "must be a non-empty list")
-        rules = []
-        for r_index, raw_rule in enumerate(raw_rules):
-            rule = _loader._rule(
-                ctx, raw_rule, f"{where}.rules[{r_index}]", facts, cutoffs, sources, outputs
-            )
-            if rule.id in rule_ids:
-                raise ctx.error(f"{where}.rules[{rule.id}]", "rule id is used twice in this file")
-            rule_ids.add(rule.id)
-            rules.append(rule)
-            reads.extend(c.fact for c in rule.when if c.fact in base_facts())
-        table = Table(table_id, policy, outputs, tuple(rules), entry.get("description"))
-        if policy != "collect":
-            problem = check_coverage(table, facts)
-            if problem:
-                raise ctx.error(where, problem)
-        for name in outputs:
-            produced = {str(v) for r in rules for k, v in r.sets if k == name}
-            facts[name] = FactSpec(name, "category", values=tuple(sorted(produced)), optional=False)
-        tables.append(table)
-    for name in required_outputs:
-        if name not in facts or name in base_facts():
-            raise ctx.error("tables", f"no table sets {name}")
-    return tuple(tables), tuple(dict.fromkeys(reads))
-
-
 def parse_care_rules(raw: Any, path: str, required_outputs: tuple[str, ...] = ()) -> CareRules:
     """Build care rules from parsed YAML; errors name the file, table, rule and field."""
     ctx = _loader._Ctx(path)
@@ -153,10 +74,17 @@ def parse_care_rules(raw: Any, path: str, required_outputs: tuple[str, ...] = ()
             )
         status[key] = value
     cutoffs = {
-        name: _cutoff(ctx, name, entry, sources, f"cutoffs.{name}")
+        name: _loader._cutoff(ctx, name, entry, sources, f"cutoffs.{name}")
         for name, entry in (raw.get("cutoffs") or {}).items()
     }
-    tables, reads = _tables(ctx, raw.get("tables"), cutoffs, sources, required_outputs)
+    tables, reads = _loader._tables(
+        ctx,
+        raw.get("tables"),
+        cutoffs,
+        sources,
+        extra_facts=derived_facts(),
+        required_outputs=required_outputs,
+    )
     pack = Pack(
         id=_loader._require(ctx, raw, "id", ""),
         title=_loader._require(ctx, raw, "title", ""),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+import cobalamin.cli.care as care
 import cobalamin.cli.clinical as clinical
 
 __all__ = ["app", "main"]
@@ -19,6 +20,7 @@ app = typer.Typer(
 
 # Each command module registers its commands here (one line each).
 clinical.register(app)
+care.register(app)
 
 
 def main() -> None:

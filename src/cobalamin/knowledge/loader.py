@@ -14,6 +14,7 @@ from typing import Any
 
 from cobalamin._data import data_path, read_yaml
 from cobalamin._errors import CobalaminError, PackError
+from cobalamin.analytes import catalogue
 from cobalamin.knowledge.alerts import alert_catalogue
 from cobalamin.knowledge.coverage import check_coverage
 from cobalamin.knowledge.facts import FactSpec, base_facts
@@ -110,7 +111,7 @@ def _cutoff(ctx: _Ctx, name: str, entry: Any, sources: Mapping[str, Source], whe
     source = _require(ctx, entry, "source", where)
     if source not in sources:
         raise ctx.error(f"{where}.source", f"unknown source {source!r}; add it under sources")
-    if fact in {"age"}:
+    if fact not in catalogue():  # age, days: written in the fact's own unit
         if unit != spec.unit:
             raise ctx.error(f"{where}.unit", f"{fact} cut-offs are in {spec.unit}")
         canonical = value
@@ -276,11 +277,18 @@ def _rule(
 
 
 def _tables(
-    ctx: _Ctx, raw: Any, cutoffs: Mapping[str, Cutoff], sources: Mapping[str, Source]
+    ctx: _Ctx,
+    raw: Any,
+    cutoffs: Mapping[str, Cutoff],
+    sources: Mapping[str, Source],
+    *,
+    extra_facts: Mapping[str, FactSpec] | None = None,
+    required_outputs: tuple[str, ...] = ("deficiency",),
 ) -> tuple[tuple[Table, ...], tuple[str, ...]]:
+    """Tables in order; each may read base facts, ``extra_facts`` and earlier tables' outputs."""
     if not isinstance(raw, list) or not raw:
         raise ctx.error("tables", "must be a non-empty list")
-    facts = dict(base_facts())
+    facts = {**base_facts(), **(extra_facts or {})}
     tables: list[Table] = []
     rule_ids: set[str] = set()
     reads: list[str] = []
@@ -328,8 +336,9 @@ def _tables(
                     name, "category", values=tuple(sorted(produced)), optional=False
                 )
         tables.append(table)
-    if "deficiency" not in facts or facts["deficiency"].kind != "category":
-        raise ctx.error("tables", "no table sets the deficiency")
+    for name in required_outputs:
+        if name not in facts or name in base_facts() or name in (extra_facts or {}):
+            raise ctx.error("tables", f"no table sets {name}")
     return tuple(tables), tuple(dict.fromkeys(reads))
 
 
