@@ -154,26 +154,38 @@ def run(
     x0: FloatArray,
     record: Recorder,
 ) -> Trajectory:
-    """Step the model ``drive.days`` days from x0 (N, 4); ``record`` sees every day."""
-    x = x0.copy()
+    """Step the model ``drive.days`` days from x0 (N, 4); ``record`` sees every day.
+
+    Internally the state is kept as (4, N) rows and the daily 4x4 step is written out as 16
+    vector operations: several times faster than a batched matrix product for large N.
+    """
+    step = np.ascontiguousarray(sys.step.transpose(1, 2, 0))  # (4, 4, N)
+    x = np.ascontiguousarray(x0.T)  # (4, N)
+    y = np.empty_like(x)
+    new = np.empty_like(x)
+    tmp = np.empty(x.shape[1])
     conv = params.pmol_per_ug / params.plasma_volume_l
-    cell = x[:, TC] * conv
+    cell = x[TC] * conv
     lag = 1.0 / params.cellular_tau_days
-    record(0, x, cell)
-    b = np.zeros_like(x)
+    capacity = params.store_capacity_ug
+    record(0, x.T, cell)
     for day in range(drive.days):
-        absorbed = drive.base_absorbed.copy()
+        absorbed = drive.base_absorbed
         for mask, amount in drive.doses:
             if mask[day]:
                 absorbed = absorbed + amount
-        store = x[:, L] + x[:, T]
-        room = np.clip(1 - store / params.store_capacity_ug, 0.0, 1.0)
-        absorbed = absorbed * room
-        net = absorbed - drive.demand_ug_per_day
-        b[:, TC] = np.maximum(net, 0.0)
-        b[:, L] = np.minimum(net, 0.0) + drive.retained_im[day]
-        x = np.einsum("nij,nj->ni", sys.step, x + b)
-        np.maximum(x, 0.0, out=x)
-        cell = (cell + lag * x[:, TC] * conv) / (1 + lag)
-        record(day + 1, x, cell)
-    return Trajectory(x=x, cell=cell)
+        room = np.clip(1 - (x[L] + x[T]) / capacity, 0.0, 1.0)
+        net = absorbed * room - drive.demand_ug_per_day
+        np.copyto(y, x)
+        y[TC] += np.maximum(net, 0.0)
+        y[L] += np.minimum(net, 0.0) + drive.retained_im[day]
+        for i in range(4):
+            np.multiply(step[i, 0], y[0], out=new[i])
+            for j in range(1, 4):
+                np.multiply(step[i, j], y[j], out=tmp)
+                new[i] += tmp
+        np.maximum(new, 0.0, out=new)
+        x, new = new, x
+        cell = (cell + lag * x[TC] * conv) / (1 + lag)
+        record(day + 1, x.T, cell)
+    return Trajectory(x=np.ascontiguousarray(x.T), cell=cell)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -396,5 +396,3 @@ def report_markdown(points: list[ValidationPoint]) -> str:
     lines += [f"- **{pt.id}**: {pt.note}" for pt in points if pt.note]
     return "\n".join(lines) + "\n"
 
-
-_ = replace  # dataclasses.replace is re-exported for callers that vary parameters
