@@ -126,3 +126,12 @@ def test_bad_diaries_name_the_field(diary: dict[str, Any], field: str) -> None:
     with pytest.raises(InputError) as err:
         intake(diary)
     assert err.value.field == field
+
+
+def test_person_argument_overrides_the_diary() -> None:
+    diary = {"person": {"age": 40}, "meals": [{"time": "08:00", "items": [{"b12_ug": 1}]}]}
+    result = intake(diary, {"age": 30, "sex": "female", "lactating": True})
+    assert result["reference"]["value_ug"] == 5.0
+    with pytest.raises(InputError) as err:
+        intake(diary, {"age": -1})
+    assert err.value.field == "person.age"
