@@ -29,7 +29,9 @@ from cobalamin.case import Case, parse_case
 from cobalamin.cb12 import compute as cb12
 from cobalamin.knowledge.loader import builtin_pack_ids, load_pack
 from cobalamin.knowledge.model import Pack
+from cobalamin.nutrition.intake import intake
 from cobalamin.person import Person, parse_person
+from cobalamin.physiology.simulate import simulate
 from cobalamin.units import to_canonical
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "builtin_pack_ids",
     "cb12",
     "follow_up",
+    "intake",
     "load_pack",
     "parse_case",
     "parse_person",
@@ -61,6 +64,7 @@ __all__ = [
     "safety_alerts",
     "screen",
     "screen_all",
+    "simulate",
     "to_canonical",
     "workup",
 ]

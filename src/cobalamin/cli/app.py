@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+import cobalamin.cli.body as body
 import cobalamin.cli.care as care
 import cobalamin.cli.clinical as clinical
 
@@ -21,6 +22,7 @@ app = typer.Typer(
 # Each command module registers its commands here (one line each).
 clinical.register(app)
 care.register(app)
+body.register(app)
 
 
 def main() -> None:
