@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import reduce
 
 import narwhals as nw
@@ -76,6 +76,7 @@ class CompiledPack:
     stages: tuple[tuple[tuple[str, nw.Expr], ...], ...]
     outputs: tuple[tuple[str, nw.Expr], ...]
     reads: tuple[str, ...]
+    pack: Pack  # the pack's tables followed by the safety tables (alerts only)
 
 
 def _false() -> nw.Expr:
@@ -115,6 +116,8 @@ def _condition(comparison: Comparison, produced: Produced) -> nw.Expr:
     """One comparison as a boolean expression that is never null (missing -> False)."""
     if comparison.fact in produced:
         return _produced_condition(comparison, *produced[comparison.fact])
+    if comparison.fact not in base_facts():  # e.g. a conclusion no table set: missing
+        return nw.lit(comparison.op == "missing")
     col = nw.col(comparison.fact)
     present = ~col.is_null()
     op = comparison.op
@@ -284,11 +287,38 @@ def _cb12() -> nw.Expr:
     return nw.when(complete).then(ratio.log(10) - age_term).otherwise(nw.lit(None))
 
 
+SAFETY_READS = ("deficiency", "severe")
+
+
+def with_safety(pack: Pack) -> tuple[Pack, int]:
+    """The pack followed by the safety tables ``assess`` runs after it, and where they start.
+
+    Safety rules contribute alerts only (as in ``care.safety.safety_alerts``): their findings and
+    next tests are dropped; their table ids are prefixed so they cannot clash with the pack's.
+    """
+    from cobalamin.care.safety import safety_rules
+
+    safety = safety_rules().pack
+    tables = tuple(
+        replace(
+            table,
+            id=f"safety__{table.id}",
+            rules=tuple(replace(rule, finding=None, next_tests=()) for rule in table.rules),
+        )
+        for table in safety.tables
+    )
+    return replace(pack, tables=pack.tables + tables), len(pack.tables)
+
+
 def compile_pack(pack: Pack) -> CompiledPack:
-    """Compile every table of ``pack`` into narwhals expressions (pure; no data touched)."""
+    """Compile every table of ``pack`` (and the safety tables) into narwhals expressions."""
+    own = pack
+    pack, boundary = with_safety(pack)
     produced: Produced = {}
     stages: list[tuple[tuple[str, nw.Expr], ...]] = []
-    for table in pack.tables:
+    for position, table in enumerate(pack.tables):
+        if position == boundary:  # safety rules see the pack's conclusions, nothing else
+            produced = {k: v for k, v in produced.items() if k in SAFETY_READS}
         conditions = [_rule_condition(rule, produced) for rule in table.rules]
         if table.hit_policy == "collect":
             stages.append(tuple((_hit_column(table, i), cond) for i, cond in enumerate(conditions)))
@@ -297,10 +327,11 @@ def compile_pack(pack: Pack) -> CompiledPack:
         for name in table.outputs:
             produced[name] = (table, _by_value(table, name))
     next_tests, reflex_tests = _next_tests(pack)
-    deficiency_table = produced["deficiency"][0]
+    deficiency_table = next(t for t in own.tables if "deficiency" in t.outputs)
     severe: nw.Expr = nw.lit(False)
-    if "severe" in produced:
-        severe = _value_chain(produced["severe"][0], "severe", True).fill_null(False)
+    severe_table = next((t for t in own.tables if "severe" in t.outputs), None)
+    if severe_table is not None:
+        severe = _value_chain(severe_table, "severe", True).fill_null(False)
     outputs_exprs = (
         ("deficiency", _value_chain(deficiency_table, "deficiency", False)),
         ("severe", severe),
@@ -311,7 +342,7 @@ def compile_pack(pack: Pack) -> CompiledPack:
         ("comment_en", _comment(pack, "en")),
         ("comment_nl", _comment(pack, "nl")),
     )
-    return CompiledPack(pack.id, tuple(stages), outputs_exprs, pack.reads)
+    return CompiledPack(pack.id, tuple(stages), outputs_exprs, pack.reads, pack)
 
 
 def apply(
@@ -451,8 +482,9 @@ def _lookup(
     return _gather(values, signature, pl.Enum(sorted(set(values))))
 
 
-def polars_outputs(pack: Pack, compiled: CompiledPack) -> list[pl.Expr] | None:
+def polars_outputs(compiled: CompiledPack) -> list[pl.Expr] | None:
     """The outputs as polars expressions using signature lookups, or None when too large."""
+    pack = compiled.pack
     candidates = list(
         dict.fromkeys(t.test for tb in pack.tables for r in tb.rules for t in r.next_tests)
     )
@@ -471,7 +503,7 @@ def polars_outputs(pack: Pack, compiled: CompiledPack) -> list[pl.Expr] | None:
             return None
         exprs[output] = found
     for name in ("deficiency", "severe"):
-        table = next((t for t in pack.tables if name in t.outputs), None)
+        table = next((t for t in pack.tables if name in t.outputs), None)  # the pack's own
         if table is None:
             exprs[name] = pl.lit(False)
             continue
@@ -487,10 +519,10 @@ def polars_outputs(pack: Pack, compiled: CompiledPack) -> list[pl.Expr] | None:
 
 
 def apply_polars(
-    pack: Pack, compiled: CompiledPack, frame: pl.LazyFrame, keep: Sequence[str] = ("sample_id",)
+    compiled: CompiledPack, frame: pl.LazyFrame, keep: Sequence[str] = ("sample_id",)
 ) -> pl.LazyFrame:
     """``apply`` on a polars LazyFrame, with the signature fast path when the pack allows it."""
-    fast = polars_outputs(pack, compiled)
+    fast = polars_outputs(compiled)
     if fast is None:
         return apply(compiled, nw.from_native(frame), keep).to_native()
     staged = nw.from_native(frame)

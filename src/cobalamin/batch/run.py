@@ -150,7 +150,7 @@ def _run_rowwise(
 ) -> None:
     """Wide form on polars: one streaming pass, every batch split into outputs and errors."""
     keep = (*KEEP, "_field", "_reason")
-    plan = apply_polars(pack, compiled, rowwise, keep)
+    plan = apply_polars(compiled, rowwise, keep)
     out_writer, err_writer = _Writer(out), _Writer(errors)
     done = 0
     for batch in plan.collect_batches(chunk_size=chunk_rows, engine="streaming"):
@@ -219,7 +219,7 @@ def run_batch(
                 lab.rowwise, pack, compiled, out_tmp, err_tmp, lab.rows_in, progress, chunk_rows
             )
         elif engine == "polars":
-            result = normalise_output(apply_polars(pack, compiled, lab.facts, KEEP))
+            result = normalise_output(apply_polars(compiled, lab.facts, KEEP))
             pl.collect_all([_sink(result, out_tmp), _sink(lab.errors, err_tmp)])
         else:
             with _workdir(out) as work:
