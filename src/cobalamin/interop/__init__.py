@@ -1,0 +1,1 @@
+"""Interfaces to other systems: HL7 v2 (ORU^R01)."""
