@@ -59,13 +59,14 @@ def default_errors_path(out: Path) -> Path:
 
 
 def _partial(path: Path) -> Path:
-    return path.with_name(f".{path.name}.partial-{os.getpid()}")
+    """The temporary name a run writes to (same folder, same suffix, so the same format)."""
+    return path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
 
 
 def _clean_stale(path: Path) -> None:
     """Remove temporary files an earlier, killed run left beside ``path``."""
-    for stale in path.parent.glob(f".{path.name}.partial-*"):
-        pid = stale.name.rsplit("-", 1)[-1]
+    for stale in path.parent.glob(f".{path.stem}.partial-*"):
+        pid = stale.name.rsplit("partial-", 1)[-1].split(".")[0].split("-")[0]
         alive = False
         if pid.isdigit() and int(pid) != os.getpid():
             try:
@@ -176,7 +177,7 @@ def _run_rowwise(
 
 @contextlib.contextmanager
 def _workdir(near: Path) -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix=f".{near.name}.partial-{os.getpid()}-", dir=near.parent))
+    path = Path(tempfile.mkdtemp(prefix=f".{near.stem}.partial-{os.getpid()}-work-", dir=near.parent))
     try:
         yield path
     finally:

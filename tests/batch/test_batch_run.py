@@ -1,0 +1,140 @@
+"""Runs on files: row conservation, atomic output, the same output on every engine."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+
+from cobalamin._errors import InputError
+from cobalamin.batch.run import run_batch
+
+BROKEN = [  # (test, value, unit, sample_id): one of each kind of bad row
+    ("xyz", "1", "pmol/L", "S"),  # unknown test
+    ("b12", "200", "furlong", "S"),  # bad unit
+    ("b12", "1e9", "pmol/L", "S"),  # impossible value
+    ("b12", "200", "pmol/L", None),  # missing id
+]
+
+
+def long_file(path: Path, samples: int, broken_share: float = 0.0, seed: int = 1) -> int:
+    """A long-form CSV; a share of its rows broken. Returns the number of broken rows."""
+    rng = np.random.default_rng(seed)
+    rows: list[dict[str, Any]] = []
+    for i in range(samples):
+        sid = f"S{i:05d}"
+        person = {"age": str(int(rng.integers(1, 99))), "sex": str(rng.choice(["female", "male"]))}
+        rows.append({"sample_id": sid, "test": "b12", "value": f"{rng.lognormal(5.5, 0.5):.1f}",
+                     "unit": str(rng.choice(["pmol/L", "ng/L", "pg/mL"])), **person})  # fmt: skip
+        if rng.random() < 0.5:
+            rows.append({"sample_id": sid, "test": "mma", "value": f"{rng.lognormal(-1.2, 0.5):.3f}",
+                         "unit": str(rng.choice(["umol/L", "nmol/L"])), **person})  # fmt: skip
+    broken = 0
+    for index in range(len(rows)):
+        if rng.random() < broken_share:
+            test, value, unit, sid = BROKEN[broken % len(BROKEN)]
+            rows[index] = {**rows[index], "test": test, "value": value, "unit": unit,
+                           "sample_id": None if sid is None else rows[index]["sample_id"]}  # fmt: skip
+            broken += 1
+    pl.DataFrame(rows).write_csv(path)
+    return broken
+
+
+def test_row_conservation_with_a_quarter_broken(tmp_path: Path) -> None:
+    source = tmp_path / "day.csv"
+    broken = long_file(source, 400, broken_share=0.25)
+    report = run_batch(source, "gelderse-vallei", tmp_path / "out.csv")
+    assert report.rows_in == report.rows_ok + report.rows_error
+    assert report.rows_error == broken
+    errors = pl.read_csv(report.errors)
+    assert set(errors["field"]) == {"test", "unit", "value", "sample_id"}
+    assert errors["line"].is_unique().all()
+    out = pl.read_csv(report.out)
+    assert out["sample_id"].is_unique().all()
+    assert int(out["rows"].sum()) == report.rows_ok
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_wide_form_with_unit_headers(tmp_path: Path, suffix: str) -> None:
+    frame = pl.DataFrame({
+        "sample_id": ["A", "B", "C", None, "E"],
+        "b12[ng/L]": ["200", "150", "x", "300", "600"],
+        "mma": ["", "0.5", "0.2", "", ""],
+        "age": ["40", "50", "60", "70", "200"],
+    })  # fmt: skip
+    source = tmp_path / f"wide{suffix}"
+    frame.write_csv(source) if suffix == ".csv" else frame.write_parquet(source)
+    report = run_batch(source, "gelderse-vallei", tmp_path / f"out{suffix}")
+    assert (report.rows_in, report.rows_ok, report.rows_error) == (5, 2, 3)
+    errors = pl.read_csv(report.errors)
+    assert errors["field"].to_list() == ["b12[ng/L]", "sample_id", "age"]
+    first = 4 if suffix == ".csv" else 3  # CSV: file line (header is line 1); Parquet: row
+    assert errors["line"].to_list()[0] == first
+
+
+def test_unknown_header_test_is_an_input_error(tmp_path: Path) -> None:
+    source = tmp_path / "wide.csv"
+    pl.DataFrame({"sample_id": ["A"], "vitd[nmol/L]": ["50"]}).write_csv(source)
+    with pytest.raises(InputError, match="unknown test 'vitd'"):
+        run_batch(source, "gelderse-vallei", tmp_path / "out.csv")
+
+
+def _engines_output(tmp_path: Path, source: Path, engine: str) -> pl.DataFrame:
+    report = run_batch(source, "gelderse-vallei", tmp_path / f"{engine}.parquet", engine=engine)  # type: ignore[arg-type]
+    assert report.rows_in == report.rows_ok + report.rows_error
+    return pl.read_parquet(report.out)
+
+
+@pytest.mark.parametrize("form", ["long", "wide"])
+def test_same_output_on_polars_duckdb_dask(tmp_path: Path, form: str) -> None:
+    source = tmp_path / "in.csv"
+    long_file(source, 200, broken_share=0.1)
+    if form == "wide":
+        frame = pl.read_csv(source, infer_schema=False).filter(pl.col("test") == "b12")
+        frame.select("sample_id", pl.col("value").alias("b12[pg/mL]"), "age", "sex").write_csv(source)
+    outputs = {e: _engines_output(tmp_path, source, e) for e in ("polars", "duckdb", "dask")}
+    for engine in ("duckdb", "dask"):
+        assert outputs[engine].equals(outputs["polars"]), engine
+
+
+@pytest.mark.slow
+def test_same_output_on_spark(tmp_path: Path, spark: Any) -> None:
+    source = tmp_path / "in.csv"
+    long_file(source, 100, broken_share=0.1)
+    polars_out = _engines_output(tmp_path, source, "polars")
+    assert _engines_output(tmp_path, source, "spark").equals(polars_out)
+
+
+def test_killed_run_leaves_nothing_and_rerun_is_identical(tmp_path: Path) -> None:
+    source = tmp_path / "big.parquet"
+    n = 3_000_000
+    rng = np.random.default_rng(3)
+    pl.DataFrame({"sample_id": pl.int_range(n, eager=True).cast(pl.String),
+                  "b12": rng.lognormal(5.5, 0.5, n)}).write_parquet(source)  # fmt: skip
+    out = tmp_path / "out.csv"
+    code = (
+        "import sys; from pathlib import Path; from cobalamin.batch.run import run_batch; "
+        f"run_batch(Path({str(source)!r}), 'gelderse-vallei', Path({str(out)!r}), chunk_rows=50_000)"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(tmp_path.glob(".out.partial-*")):
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not out.exists()  # nothing half-written under the real name
+    first = run_batch(source, "gelderse-vallei", out)
+    assert not list(tmp_path.glob(".out*partial*"))  # the stale temporary file is gone
+    content = out.read_bytes()
+    run_batch(source, "gelderse-vallei", out)
+    assert out.read_bytes() == content
+    assert first.rows_ok == n and pl.scan_csv(out).select(pl.len()).collect().item() == n
