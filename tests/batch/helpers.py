@@ -10,7 +10,15 @@ import polars as pl
 from cobalamin._assess import assess
 from cobalamin.knowledge.model import Pack
 
-COLUMNS = ("deficiency", "severe", "next_tests", "reflex_tests", "alerts", "comment_en", "comment_nl")
+COLUMNS = (
+    "deficiency",
+    "severe",
+    "next_tests",
+    "reflex_tests",
+    "alerts",
+    "comment_en",
+    "comment_nl",
+)
 LIST_FIELDS = ("conditions", "medications", "symptoms")
 
 
@@ -47,7 +55,9 @@ def long_rows(sample_id: str, case: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "sample_id": sample_id,
                 "test": result["test"],
-                "value": result["value"] if isinstance(result["value"], str) else repr(result["value"]),
+                "value": result["value"]
+                if isinstance(result["value"], str)
+                else repr(result["value"]),
                 "unit": unit,
                 **columns,
             }
@@ -61,5 +71,7 @@ def write_long_csv(path: Path, cases: list[dict[str, Any]]) -> None:
     rows = [row for i, case in enumerate(cases) for row in long_rows(f"S{i:05d}", case)]
     names = ["sample_id", "test", "value", "unit", "age", "sex", "pregnant", "trimester",
              "lactating", "wish_to_conceive", "diet", *LIST_FIELDS]  # fmt: skip
-    data = {name: [None if row.get(name) is None else str(row[name]) for row in rows] for name in names}
+    data = {
+        name: [None if row.get(name) is None else str(row[name]) for row in rows] for name in names
+    }
     pl.DataFrame(data, schema={name: pl.String for name in names}).write_csv(path)

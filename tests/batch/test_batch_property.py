@@ -15,6 +15,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 import pytest
+from helpers import COLUMNS, expected, write_long_csv
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +26,6 @@ from cobalamin.knowledge.loader import builtin_pack_ids, load_pack
 from cobalamin.knowledge.model import Pack
 from cobalamin.units import conversion_factor
 from cobalamin.vocabulary import terms
-from helpers import COLUMNS, expected, write_long_csv
 
 PACKS = builtin_pack_ids()
 
@@ -43,7 +43,9 @@ def _interesting(pack: Pack, fact: str, low: float, high: float) -> list[float]:
 @st.composite
 def cases(draw: st.DrawFn, pack: Pack) -> dict[str, Any]:
     results = []
-    tested = sorted({*pack.reads, *(t.test for tb in pack.tables for r in tb.rules for t in r.next_tests)})
+    tested = sorted(
+        {*pack.reads, *(t.test for tb in pack.tables for r in tb.rules for t in r.next_tests)}
+    )
     for test in tested:
         item = catalogue().get(test)
         if item is None or not draw(st.booleans()):
@@ -53,7 +55,9 @@ def cases(draw: st.DrawFn, pack: Pack) -> dict[str, Any]:
             continue
         assert item.hard_range is not None
         points = _interesting(pack, test, item.hard_range.low, item.hard_range.high)
-        canonical = draw(st.sampled_from(points) | st.floats(item.hard_range.low, item.hard_range.high / 20))
+        canonical = draw(
+            st.sampled_from(points) | st.floats(item.hard_range.low, item.hard_range.high / 20)
+        )
         unit = draw(st.sampled_from([item.canonical_unit, *item.example_units]))
         assert unit is not None
         value = canonical / conversion_factor(test, unit)
@@ -62,7 +66,9 @@ def cases(draw: st.DrawFn, pack: Pack) -> dict[str, Any]:
         results.append({"test": test, "value": value, "unit": unit})
     person: dict[str, Any] = {}
     if draw(st.booleans()):
-        person["age"] = draw(st.sampled_from(_interesting(pack, "age", 0, 125)) | st.integers(0, 125))
+        person["age"] = draw(
+            st.sampled_from(_interesting(pack, "age", 0, 125)) | st.integers(0, 125)
+        )
     sex = draw(st.sampled_from([None, "female", "male"]))
     if sex:
         person["sex"] = sex
@@ -99,7 +105,9 @@ def _check(pack: Pack, batch: list[dict[str, Any]]) -> None:
     for frame in (fast, generic):
         seen = set(frame["sample_id"]) | set(errors["sample_id"])
         assert seen == set(by_id)
-        for row in frame.with_columns(pl.col(c).cast(pl.String) for c in COLUMNS if c != "severe").iter_rows(named=True):
+        for row in frame.with_columns(
+            pl.col(c).cast(pl.String) for c in COLUMNS if c != "severe"
+        ).iter_rows(named=True):
             want = expected(by_id[row["sample_id"]], pack)
             got = {c: row[c] for c in COLUMNS} | {"cb12": row["cb12"]}
             if got != want:
@@ -137,7 +145,9 @@ def test_every_cutoff_and_neighbour_in_canonical_unit(pack_id: str) -> None:
         for point in _interesting(pack, cutoff.fact, item.hard_range.low, item.hard_range.high):
             for unit in (item.canonical_unit, *item.example_units):
                 value = point / conversion_factor(cutoff.fact, unit)
-                batch.append({"person": {}, "results": [{"test": cutoff.fact, "value": value, "unit": unit}]})
+                batch.append(
+                    {"person": {}, "results": [{"test": cutoff.fact, "value": value, "unit": unit}]}
+                )
                 for other in numeric:
                     if other.fact != cutoff.fact:
                         batch.append({"person": {}, "results": [

@@ -99,7 +99,9 @@ def test_same_output_on_polars_duckdb_dask(tmp_path: Path, form: str) -> None:
     long_file(source, 200, broken_share=0.1)
     if form == "wide":
         frame = pl.read_csv(source, infer_schema=False).filter(pl.col("test") == "b12")
-        frame.select("sample_id", pl.col("value").alias("b12[pg/mL]"), "age", "sex").write_csv(source)
+        frame.select("sample_id", pl.col("value").alias("b12[pg/mL]"), "age", "sex").write_csv(
+            source
+        )
     outputs = {e: _engines_output(tmp_path, source, e) for e in ("polars", "duckdb", "dask")}
     for engine in ("duckdb", "dask"):
         assert outputs[engine].equals(outputs["polars"]), engine

@@ -69,7 +69,10 @@ def test_missing_fields_and_units() -> None:
         parse_message(no_pid, 1)
     short = "MSH|^~\\&|LIS|LAB|||20261120||ORU^R01|X|P|2.5\rPID|1\rOBX|1|NM|14685-2^^LN||200|pmol/L"
     parsed = parse_message(short, 1)  # no birth date, no sex, no OBR: still interpretable
-    assert parsed.case == {"person": {}, "results": [{"test": "b12", "value": 200.0, "unit": "pmol/L"}]}
+    assert parsed.case == {
+        "person": {},
+        "results": [{"test": "b12", "value": 200.0, "unit": "pmol/L"}],
+    }
 
 
 def test_structured_numeric_and_censored_values() -> None:

@@ -25,6 +25,7 @@ import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import reduce
+from typing import Any
 
 import narwhals as nw
 import polars as pl
@@ -165,7 +166,7 @@ def _fired(table: Table, index: int) -> nw.Expr:
 def _first_chain(conditions: Sequence[nw.Expr]) -> nw.Expr:
     chain = nw.when(conditions[0]).then(nw.lit(0))
     for index, cond in enumerate(conditions[1:], start=1):
-        chain = chain.when(cond).then(nw.lit(index))  # type: ignore[attr-defined]
+        chain = chain.when(cond).then(nw.lit(index))
     return chain.otherwise(nw.lit(-1))
 
 
@@ -184,7 +185,7 @@ def _value_chain(table: Table, name: str, boolean: bool) -> nw.Expr:
     value, indices = items[0]
     chain = nw.when(index_col.is_in(indices)).then(nw.lit(value))
     for value, indices in items[1:]:
-        chain = chain.when(index_col.is_in(indices)).then(nw.lit(value))  # type: ignore[attr-defined]
+        chain = chain.when(index_col.is_in(indices)).then(nw.lit(value))
     if boolean:
         return chain.otherwise(nw.lit(None, dtype=nw.Boolean()))
     return chain.otherwise(nw.lit(NO_RULE))
@@ -209,7 +210,7 @@ def _comment(pack: Pack, lang: str) -> nw.Expr:
         i, text = texts[0]
         chain = nw.when(index_col == nw.lit(i)).then(nw.lit(text))
         for i, text in texts[1:]:
-            chain = chain.when(index_col == nw.lit(i)).then(nw.lit(text))  # type: ignore[attr-defined]
+            chain = chain.when(index_col == nw.lit(i)).then(nw.lit(text))
         parts.append(chain)
     return _join(parts, " ")
 
@@ -346,8 +347,8 @@ def compile_pack(pack: Pack) -> CompiledPack:
 
 
 def apply(
-    compiled: CompiledPack, frame: nw.LazyFrame[object], keep: Sequence[str] = ("sample_id",)
-) -> nw.LazyFrame[object]:
+    compiled: CompiledPack, frame: nw.LazyFrame[Any], keep: Sequence[str] = ("sample_id",)
+) -> nw.LazyFrame[Any]:
     """The pack's outputs for every row of a facts frame; ``keep`` columns are passed through."""
     for stage in compiled.stages:
         frame = frame.with_columns(**dict(stage))
@@ -524,7 +525,8 @@ def apply_polars(
     """``apply`` on a polars LazyFrame, with the signature fast path when the pack allows it."""
     fast = polars_outputs(compiled)
     if fast is None:
-        return apply(compiled, nw.from_native(frame), keep).to_native()
+        result: pl.LazyFrame = apply(compiled, nw.from_native(frame), keep).to_native()
+        return result
     staged = nw.from_native(frame)
     for stage in compiled.stages:
         staged = staged.with_columns(**dict(stage))

@@ -68,7 +68,8 @@ def _to_polars(engine: Engine, result: Any) -> pl.DataFrame:
         return pl.from_pandas(result.compute())
     if engine == "spark":
         return pl.from_arrow(result.toArrow())  # type: ignore[return-value]
-    return result.collect()  # type: ignore[no-any-return]
+    collected: pl.DataFrame = result.collect()
+    return collected
 
 
 def evaluate_file(compiled: CompiledPack, engine: Engine, facts: Path) -> pl.DataFrame:
@@ -76,7 +77,8 @@ def evaluate_file(compiled: CompiledPack, engine: Engine, facts: Path) -> pl.Dat
     if engine not in ENGINES:
         raise InputError("engine", f"unknown engine {engine!r}", ", ".join(ENGINES))
     result = _to_polars(engine, evaluate_native(compiled, _read(engine, facts)))
-    return normalise_output(result.sort("_order"))
+    final: pl.DataFrame = normalise_output(result.sort("_order"))
+    return final
 
 
 def normalise_output(frame: pl.DataFrame | pl.LazyFrame) -> Any:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -197,8 +197,8 @@ def _first_error(checks: list[tuple[str, pl.Expr, pl.Expr]]) -> tuple[pl.Expr, p
     """(field, reason) of the first failing check, null when the row is fine."""
     if not checks:
         return pl.lit(None, pl.String), pl.lit(None, pl.String)
-    field_chain = pl.when(checks[0][1].fill_null(False)).then(pl.lit(checks[0][0]))
-    reason_chain = pl.when(checks[0][1].fill_null(False)).then(checks[0][2])
+    field_chain: Any = pl.when(checks[0][1].fill_null(False)).then(pl.lit(checks[0][0]))
+    reason_chain: Any = pl.when(checks[0][1].fill_null(False)).then(checks[0][2])
     for name, bad, reason in checks[1:]:
         field_chain = field_chain.when(bad.fill_null(False)).then(pl.lit(name))
         reason_chain = reason_chain.when(bad.fill_null(False)).then(reason)

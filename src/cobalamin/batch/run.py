@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pyarrow.parquet as pq
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from cobalamin._errors import CobalaminError, InputError
 from cobalamin.batch.compile import CompiledPack, apply_polars, compile_pack
@@ -85,8 +85,8 @@ def _is_parquet(path: Path) -> bool:
 
 def _sink(frame: pl.LazyFrame, path: Path) -> pl.LazyFrame:
     if _is_parquet(path):
-        return frame.sink_parquet(path, lazy=True)  # type: ignore[return-value]
-    return frame.sink_csv(path, lazy=True)  # type: ignore[return-value]
+        return frame.sink_parquet(path, lazy=True)
+    return frame.sink_csv(path, lazy=True)
 
 
 def _write(frame: pl.DataFrame, path: Path) -> None:
@@ -177,7 +177,9 @@ def _run_rowwise(
 
 @contextlib.contextmanager
 def _workdir(near: Path) -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix=f".{near.stem}.partial-{os.getpid()}-work-", dir=near.parent))
+    path = Path(
+        tempfile.mkdtemp(prefix=f".{near.stem}.partial-{os.getpid()}-work-", dir=near.parent)
+    )
     try:
         yield path
     finally:
@@ -227,7 +229,7 @@ def run_batch(
                 facts = work / "facts.parquet"
                 pl.collect_all(
                     [lab.facts.sink_parquet(facts, lazy=True), _sink(lab.errors, err_tmp)]
-                )  # type: ignore[list-item]
+                )
                 _write(evaluate_file(compiled, engine, facts), out_tmp)
         if progress is not None:
             progress(lab.rows_in, lab.rows_in)

@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
 
         if engine not in ENGINES:
             raise InputError("--engine", f"unknown engine {engine!r}", ", ".join(ENGINES))
-        chosen: Engine = engine  # type: ignore[assignment]
+        chosen: Engine = engine
         with _progress_bar(progress) as update:
             report = run_batch(input_path, pack, out, errors, chosen, update)
         typer.echo(report.summary())

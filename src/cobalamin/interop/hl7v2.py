@@ -228,7 +228,7 @@ def interpret_message(parsed: ParsedMessage, pack: Pack, result: Assessment | No
         "nl": f"Interpretatie ({pack.id}): kans op B12-tekort {result.deficiency}.",
         "en": f"Interpretation ({pack.id}): B12 deficiency {result.deficiency}.",
     }
-    notes = []
+    notes: list[str] = []
     for lang in ("nl", "en"):
         text = " ".join(part for part in (headline[lang], result.comment(lang)) if part)
         notes.append(f"NTE|{len(notes) + 1}|L|{escape(text)}")
