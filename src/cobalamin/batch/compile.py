@@ -483,33 +483,128 @@ def _lookup(
     return _gather(values, signature, pl.Enum(sorted(set(values))))
 
 
+def _fired_pl(table: Table, index: int) -> pl.Expr:
+    if table.hit_policy == "collect":
+        return pl.col(_hit_column(table, index))
+    return pl.col(_index_column(table)) == index
+
+
+Mention = tuple[tuple[int, int, int], Table, int]  # (order key, table, rule index)
+
+
+def _first_fired(mentions: Sequence[Mention]) -> pl.Expr:
+    """1 + the index of the first mention whose rule fired (evaluation order), else 0."""
+    chain: Any = pl.when(_fired_pl(mentions[0][1], mentions[0][2])).then(1)
+    for k, (_, table, index) in enumerate(mentions[1:], start=2):
+        chain = chain.when(_fired_pl(table, index)).then(k)
+    result: pl.Expr = chain.otherwise(0).cast(pl.Int64)
+    return result
+
+
+def _item_lookups(
+    mentions: dict[str, list[Mention]], reflex: dict[str, list[Mention]], measured: bool
+) -> dict[str, pl.Expr] | None:
+    """Ordered, de-duplicated item lists (``assess``'s dict order), via one signature.
+
+    An item's place is the first fired rule that mentions it, so the signature holds, per item,
+    which of its mentions fired first (0: none), whether it is measured and whether a reflex
+    mention fired. Every combination is rendered once.
+    """
+    items = list(mentions)
+    digits: list[tuple[pl.Expr, int]] = []
+    for item in items:
+        digits.append((_first_fired(mentions[item]), len(mentions[item]) + 1))
+        if measured:
+            digits.append((pl.col(item).is_not_null().cast(pl.Int64), 2))
+        if item in reflex:
+            anyone = pl.any_horizontal([_fired_pl(t, i) for _, t, i in reflex[item]])
+            digits.append((anyone.cast(pl.Int64), 2))
+    total = 1
+    for _, size in digits:
+        total *= size
+    if total > MAX_SIGNATURES:
+        return None
+    signature: pl.Expr = pl.lit(0, dtype=pl.Int64)
+    stride = 1
+    for expr, size in digits:
+        signature = signature + expr * stride
+        stride *= size
+    plain: list[str] = []
+    flagged: list[str] = []
+    for combo in itertools.product(*(range(size) for _, size in digits)):
+        # combo is little-endian over ``digits``: walk it item by item
+        values = iter(combo)
+        placed: list[tuple[tuple[int, int, int], str, bool]] = []
+        for item in items:
+            first = next(values)
+            is_measured = bool(next(values)) if measured else False
+            is_reflex = bool(next(values)) if item in reflex else False
+            if first and not is_measured:
+                placed.append((mentions[item][first - 1][0], item, is_reflex))
+        placed.sort()
+        plain.append(LIST_SEPARATOR.join(item for _, item, _ in placed))
+        flagged.append(LIST_SEPARATOR.join(item for _, item, flag in placed if flag))
+    # itertools.product varies the LAST digit fastest; the signature has the FIRST as the
+    # lowest, so reorder the rendered strings into signature order
+    sizes = [size for _, size in digits]
+    order = [0] * total
+    for position, combo in enumerate(itertools.product(*(range(size) for size in sizes))):
+        key, step = 0, 1
+        for digit, size in zip(combo, sizes, strict=True):
+            key += digit * step
+            step *= size
+        order[key] = position
+    plain = [plain[i] for i in order]
+    flagged = [flagged[i] for i in order]
+    return {
+        "items": _gather(plain, signature, pl.Enum(sorted(set(plain)))),
+        "reflex": _gather(flagged, signature, pl.Enum(sorted(set(flagged)))),
+    }
+
+
 def polars_outputs(compiled: CompiledPack) -> list[pl.Expr] | None:
     """The outputs as polars expressions using signature lookups, or None when too large."""
     pack = compiled.pack
-    candidates = list(
-        dict.fromkeys(t.test for tb in pack.tables for r in tb.rules for t in r.next_tests)
-    )
-    plans: dict[str, tuple[Callable[[Rule], bool], Sequence[str]]] = {
-        "next_tests": (lambda r: bool(r.next_tests), candidates),
-        "reflex_tests": (lambda r: bool(r.next_tests), candidates),
-        "alerts": (lambda r: bool(r.alerts), ()),
-        "comment_en": (lambda r: r.finding is not None, ()),
-        "comment_nl": (lambda r: r.finding is not None, ()),
-    }
+    tests: dict[str, list[Mention]] = {}
+    reflex: dict[str, list[Mention]] = {}
+    codes: dict[str, list[Mention]] = {}
+    catalogue = alert_catalogue()
+    for t_index, table in enumerate(pack.tables):
+        for r_index, rule in enumerate(table.rules):
+            seen: set[str] = set()
+            for within, test in enumerate(rule.next_tests):
+                mention = ((t_index, r_index, within), table, r_index)
+                if test.test not in seen:
+                    tests.setdefault(test.test, []).append(mention)
+                    seen.add(test.test)
+                if test.reflex:
+                    reflex.setdefault(test.test, []).append(mention)
+            for within, code in enumerate(dict.fromkeys(rule.alerts)):
+                if code in catalogue:
+                    codes.setdefault(code, []).append(((t_index, r_index, within), table, r_index))
     exprs: dict[str, pl.Expr] = {}
+    empty = pl.lit("", dtype=pl.Enum([""]))
+    next_lookup = _item_lookups(tests, reflex, measured=True) if tests else None
+    alert_lookup = _item_lookups(codes, {}, measured=False) if codes else None
+    if (tests and next_lookup is None) or (codes and alert_lookup is None):
+        return None
+    exprs["next_tests"] = next_lookup["items"] if next_lookup else empty
+    exprs["reflex_tests"] = next_lookup["reflex"] if next_lookup else empty
+    exprs["alerts"] = alert_lookup["items"] if alert_lookup else empty
     counts = {_index_column(t): len(t.rules) for t in pack.tables}
-    for output, (relevant, tests) in plans.items():
-        found = _lookup(pack, _dims(pack, relevant, tests), output, counts)
+    for output in ("comment_en", "comment_nl"):
+        dims = _dims(pack, lambda r: r.finding is not None, ())
+        found = _lookup(pack, dims, output, counts)
         if found is None:
             return None
         exprs[output] = found
     for name in ("deficiency", "severe"):
-        table = next((t for t in pack.tables if name in t.outputs), None)  # the pack's own
-        if table is None:
+        owner = next((t for t in pack.tables if name in t.outputs), None)  # the pack's own
+        if owner is None:
             exprs[name] = pl.lit(False)
             continue
-        values = [dict(rule.sets)[name] for rule in table.rules]
-        index = pl.col(_index_column(table)) + 1
+        values = [dict(rule.sets)[name] for rule in owner.rules]
+        index = pl.col(_index_column(owner)) + 1
         if name == "severe":
             exprs[name] = _gather([False] + [bool(v) for v in values], index, pl.Boolean())
         else:
