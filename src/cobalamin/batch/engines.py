@@ -81,8 +81,10 @@ def evaluate_file(compiled: CompiledPack, engine: Engine, facts: Path) -> pl.Dat
     return final
 
 
-def normalise_output(frame: pl.DataFrame | pl.LazyFrame) -> Any:
-    """The output columns with their final types (text as String, cB12 Float64)."""
+def normalise_output(frame: pl.DataFrame | pl.LazyFrame, *, text: bool = True) -> Any:
+    """The output columns with their final types (cB12 Float64; text as String, or as it is
+    when ``text`` is false: the polars path keeps its Enum columns, which Parquet stores as
+    dictionary-encoded strings, far cheaper to write than one string per row)."""
     types: dict[str, pl.DataType] = {
         "sample_id": pl.String(),
         "rows": pl.Int64(),
@@ -91,5 +93,12 @@ def normalise_output(frame: pl.DataFrame | pl.LazyFrame) -> Any:
     }
     return frame.select(
         [pl.col("sample_id").cast(pl.String), pl.col("rows").cast(pl.Int64)]
-        + [pl.col(name).cast(types.get(name, pl.String())) for name in OUTPUT_COLUMNS]
+        + [
+            pl.col(name).cast(types[name]) if name in types else _text(name, text)
+            for name in OUTPUT_COLUMNS
+        ]
     )
+
+
+def _text(name: str, as_string: bool) -> pl.Expr:
+    return pl.col(name).cast(pl.String) if as_string else pl.col(name)

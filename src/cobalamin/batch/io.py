@@ -64,7 +64,7 @@ class LabFile:
     errors: pl.LazyFrame
     form: Literal["long", "wide"]
     rows_in: int
-    rowwise: pl.LazyFrame | None = None  # wide form: every row, facts plus _field/_reason
+    rowwise: pl.LazyFrame | None = None  # wide: every row, facts, _check, _field, _reason
 
 
 def scan(path: Path) -> tuple[pl.LazyFrame, int]:
@@ -193,16 +193,35 @@ def _person(schema: pl.Schema) -> tuple[dict[str, pl.Expr], list[tuple[str, pl.E
     return facts, checks
 
 
-def _first_error(checks: list[tuple[str, pl.Expr, pl.Expr]]) -> tuple[pl.Expr, pl.Expr]:
-    """(field, reason) of the first failing check, null when the row is fine."""
+def _first_error(
+    checks: list[tuple[str, pl.Expr, pl.Expr]],
+) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(index of the first failing check or -1, its field, its reason).
+
+    Only the index is computed for every row; field and reason read ``_check`` and are meant
+    for the error rows alone (reasons may format text, which costs time on every row).
+    """
     if not checks:
-        return pl.lit(None, pl.String), pl.lit(None, pl.String)
-    field_chain: Any = pl.when(checks[0][1].fill_null(False)).then(pl.lit(checks[0][0]))
-    reason_chain: Any = pl.when(checks[0][1].fill_null(False)).then(checks[0][2])
-    for name, bad, reason in checks[1:]:
-        field_chain = field_chain.when(bad.fill_null(False)).then(pl.lit(name))
-        reason_chain = reason_chain.when(bad.fill_null(False)).then(reason)
-    return field_chain.otherwise(None), reason_chain.otherwise(None)
+        return pl.lit(-1, pl.Int32), pl.lit(None, pl.String), pl.lit(None, pl.String)
+    index: Any = pl.when(checks[0][1].fill_null(False)).then(pl.lit(0, pl.Int32))
+    for number, (_, bad, _) in enumerate(checks[1:], start=1):
+        index = index.when(bad.fill_null(False)).then(pl.lit(number, pl.Int32))
+    check = pl.col("_check")
+    field: Any = pl.when(check == 0).then(pl.lit(checks[0][0]))
+    reason: Any = pl.when(check == 0).then(checks[0][2])
+    for number, (name, _, text) in enumerate(checks[1:], start=1):
+        field = field.when(check == number).then(pl.lit(name))
+        reason = reason.when(check == number).then(text)
+    return index.otherwise(pl.lit(-1, pl.Int32)), field.otherwise(None), reason.otherwise(None)
+
+
+def _sample_id() -> pl.Expr:
+    return pl.col("sample_id").cast(pl.String)
+
+
+def _no_sample_id() -> pl.Expr:
+    sample = _sample_id()
+    return sample.is_null() | (sample.str.len_bytes() == 0)
 
 
 def complete_facts(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -256,8 +275,8 @@ def _wide(frame: pl.LazyFrame, rows: int) -> LabFile:
     if not tests:
         raise InputError("input", "no test columns (a test id such as b12, or b12[ng/L])")
     person, checks = _person(schema)
-    sample = _text("sample_id")
-    all_checks = [("sample_id", sample.is_null(), pl.lit("missing id"))]
+    sample = _sample_id()
+    all_checks = [("sample_id", _no_sample_id(), pl.lit("missing id"))]
     values: dict[str, pl.Expr] = {}
     for column, (test, factor) in tests.items():
         item = catalogue()[test]
@@ -276,13 +295,13 @@ def _wide(frame: pl.LazyFrame, rows: int) -> LabFile:
         reason = pl.lit(f"not a possible {test} result ({_fmt(low)} to {_fmt(high)} {unit})")
         all_checks.append((column, impossible, reason))
     all_checks += checks
-    field, reason = _first_error(all_checks)
-    checked = frame.with_columns(_field=field, _reason=reason)
-    errors = checked.filter(~pl.col("_field").is_null()).select(
+    index, field, reason = _first_error(all_checks)
+    checked = frame.with_columns(_check=index)
+    errors = checked.filter(pl.col("_check") >= 0).select(
         pl.col("_line").cast(pl.Int64).alias("line"),
         sample.alias("sample_id"),
-        pl.col("_field").alias("field"),
-        pl.col("_reason").alias("reason"),
+        field.alias("field"),
+        reason.alias("reason"),
     )
     columns = [
         sample.alias("sample_id"),
@@ -291,8 +310,10 @@ def _wide(frame: pl.LazyFrame, rows: int) -> LabFile:
         *[expr.alias(name) for name, expr in values.items()],
         *[expr.alias(name) for name, expr in person.items()],
     ]
-    facts = checked.filter(pl.col("_field").is_null()).select(columns)
-    rowwise = checked.select(*columns, pl.col("_field"), pl.col("_reason"))
+    facts = checked.filter(pl.col("_check") < 0).select(columns)
+    rowwise = checked.select(
+        *columns, pl.col("_check"), field.alias("_field"), reason.alias("_reason")
+    )
     return LabFile(complete_facts(facts), errors, "wide", rows, complete_facts(rowwise))
 
 
@@ -349,9 +370,9 @@ def _long(frame: pl.LazyFrame, rows: int) -> LabFile:
     number = _number("value", schema)
     canonical = number * pl.col("_factor")
     person, checks = _person(schema)
-    sample = _text("sample_id")
+    sample = _sample_id()
     all_checks = [
-        ("sample_id", sample.is_null(), pl.lit("missing id")),
+        ("sample_id", _no_sample_id(), pl.lit("missing id")),
         (
             "test",
             pl.col("_test").is_null() | ~pl.col("_test").is_in(list(catalogue())),
@@ -378,28 +399,21 @@ def _long(frame: pl.LazyFrame, rows: int) -> LabFile:
         ),
         *checks,
     ]
-    field, reason = _first_error(all_checks)
+    # a test given twice for one sample: the later rows are errors (as in ``parse_case``)
+    repeat = pl.int_range(pl.len()).over(["_sample", "_test"], order_by="_line") > 0
+    all_checks.append(("test", repeat, pl.lit("given twice for this sample")))
+    index, field, reason = _first_error(all_checks)
     keyed = frame.with_columns(
         _test=_text("test").str.to_lowercase(), _unit=_text("unit"), _sample=sample
     ).join(factors, on=["_test", "_unit"], how="left", nulls_equal=True, maintain_order="left")
-    checked = keyed.with_columns(_field=field, _reason=reason)
-    # a test given twice for one sample: the later rows are errors (as in ``parse_case``)
-    repeat = pl.int_range(pl.len()).over(["_sample", "_test"], order_by="_line") > 0
-    checked = checked.with_columns(
-        _field=pl.when(pl.col("_field").is_null() & repeat)
-        .then(pl.lit("test"))
-        .otherwise(pl.col("_field")),
-        _reason=pl.when(pl.col("_field").is_null() & repeat)
-        .then(pl.lit("given twice for this sample"))
-        .otherwise(pl.col("_reason")),
-    )
-    errors = checked.filter(~pl.col("_field").is_null()).select(
+    checked = keyed.with_columns(_check=index)
+    errors = checked.filter(pl.col("_check") >= 0).select(
         pl.col("_line").cast(pl.Int64).alias("line"),
         pl.col("_sample").alias("sample_id"),
-        pl.col("_field").alias("field"),
-        pl.col("_reason").alias("reason"),
+        field.alias("field"),
+        reason.alias("reason"),
     )
-    good = checked.filter(pl.col("_field").is_null()).with_columns(
+    good = checked.filter(pl.col("_check") < 0).with_columns(
         _canonical=canonical, _word=word, **{f"_p_{k}": v for k, v in person.items()}
     )
     aggregations = [

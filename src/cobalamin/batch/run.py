@@ -141,6 +141,7 @@ def _empty_output(compiled: CompiledPack) -> pl.DataFrame:
 
 def _run_rowwise(
     rowwise: pl.LazyFrame,
+    errors_plan: pl.LazyFrame,
     pack: Pack,
     compiled: CompiledPack,
     out: Path,
@@ -150,6 +151,11 @@ def _run_rowwise(
     chunk_rows: int,
 ) -> None:
     """Wide form on polars: one streaming pass, every batch split into outputs and errors."""
+    if progress is None:  # one streaming pass (shared scan), two sinks written in parallel
+        fine = rowwise.filter(pl.col("_check") < 0).drop("_check", "_field", "_reason")
+        good_rows = normalise_output(apply_polars(compiled, fine, KEEP), text=not _is_parquet(out))
+        pl.collect_all([_sink(good_rows, out), _sink(errors_plan, errors)], engine="streaming")
+        return
     keep = (*KEEP, "_field", "_reason")
     plan = apply_polars(compiled, rowwise, keep)
     out_writer, err_writer = _Writer(out), _Writer(errors)
@@ -167,7 +173,7 @@ def _run_rowwise(
             )
             batch = batch.filter(~bad)
         if batch.height:
-            out_writer.write(normalise_output(batch))
+            out_writer.write(normalise_output(batch, text=not _is_parquet(out)))
         done += int(bad.len())
         if progress is not None:
             progress(done, rows_in)
@@ -219,10 +225,19 @@ def run_batch(
     try:
         if engine == "polars" and lab.rowwise is not None:
             _run_rowwise(
-                lab.rowwise, pack, compiled, out_tmp, err_tmp, lab.rows_in, progress, chunk_rows
+                lab.rowwise,
+                lab.errors,
+                pack,
+                compiled,
+                out_tmp,
+                err_tmp,
+                lab.rows_in,
+                progress,
+                chunk_rows,
             )
         elif engine == "polars":
-            result = normalise_output(apply_polars(compiled, lab.facts, KEEP))
+            plan = apply_polars(compiled, lab.facts, KEEP)
+            result = normalise_output(plan, text=not _is_parquet(out))
             pl.collect_all([_sink(result, out_tmp), _sink(lab.errors, err_tmp)])
         else:
             with _workdir(out) as work:
