@@ -25,9 +25,13 @@ def _run(app: typer.Typer, args: list[str], data: Any = None) -> Any:
     return CliRunner().invoke(app, args, input=stdin)
 
 
-DIARY = {"person": {"age": 40, "diet": "omnivore"},
-         "meals": [{"time": "08:00", "items": [{"food": "melk", "amount_g": 300}]},
-                   {"time": "18:30", "items": [{"b12_ug": 1.0, "form": "crystalline"}]}]}
+DIARY = {
+    "person": {"age": 40, "diet": "omnivore"},
+    "meals": [
+        {"time": "08:00", "items": [{"food": "melk", "amount_g": 300}]},
+        {"time": "18:30", "items": [{"b12_ug": 1.0, "form": "crystalline"}]},
+    ],
+}
 
 
 def test_intake_json(app: typer.Typer) -> None:
@@ -61,8 +65,11 @@ def test_food_search(app: typer.Typer) -> None:
 
 
 def test_simulate_json_and_plot(app: typer.Typer, tmp_path: Path) -> None:
-    scenario = {"person": {"conditions": ["pernicious_anaemia"]},
-                "intake": {"food_ug_per_day": 5}, "days": 900}
+    scenario = {
+        "person": {"conditions": ["pernicious_anaemia"]},
+        "intake": {"food_ug_per_day": 5},
+        "days": 900,
+    }
     plot = tmp_path / "out.svg"
     res = _run(app, ["simulate", "--format", "json", "--plot", str(plot)], scenario)
     assert res.exit_code == 0, res.output
@@ -73,8 +80,9 @@ def test_simulate_json_and_plot(app: typer.Typer, tmp_path: Path) -> None:
 
 
 def test_simulate_text_and_population(app: typer.Typer) -> None:
-    res = _run(app, ["simulate"], {"intake": {"food_ug_per_day": 1}, "days": 20,
-                                   "population": {"n": 50}})
+    res = _run(
+        app, ["simulate"], {"intake": {"food_ug_per_day": 1}, "days": 20, "population": {"n": 50}}
+    )
     assert res.exit_code == 0, res.output
     assert "50 people" in res.output
 

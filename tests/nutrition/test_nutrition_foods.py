@@ -9,13 +9,21 @@ from cobalamin.nutrition.foods import find_food, food_table, search
 
 # Seed 002 table 1, every row (Dutch names as printed)
 TABLE_1 = {
-    "beef_liver": "runderlever", "lean_pork": "mager varkensvlees",
-    "lean_beef": "mager rundvlees", "lean_lamb": "mager lamsvlees",
-    "lean_mutton": "mager schapenvlees", "chicken_breast": "kipfilet",
-    "turkey_breast": "kalkoenfilet", "cod": "kabeljauw", "sardines": "sardienen",
-    "trout": "forel", "mussels": "mosselen (gekookt, zonder schelp)",
-    "semi_skimmed_milk": "halfvolle melk", "low_fat_yoghurt": "magere yoghurt",
-    "gouda_cheese": "goudse kaas", "egg": "ei (gekookt)",
+    "beef_liver": "runderlever",
+    "lean_pork": "mager varkensvlees",
+    "lean_beef": "mager rundvlees",
+    "lean_lamb": "mager lamsvlees",
+    "lean_mutton": "mager schapenvlees",
+    "chicken_breast": "kipfilet",
+    "turkey_breast": "kalkoenfilet",
+    "cod": "kabeljauw",
+    "sardines": "sardienen",
+    "trout": "forel",
+    "mussels": "mosselen (gekookt, zonder schelp)",
+    "semi_skimmed_milk": "halfvolle melk",
+    "low_fat_yoghurt": "magere yoghurt",
+    "gouda_cheese": "goudse kaas",
+    "egg": "ei (gekookt)",
 }
 
 

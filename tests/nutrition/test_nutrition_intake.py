@@ -15,8 +15,9 @@ from cobalamin.physiology.parameters import load_parameters
 
 
 def _crystalline(*doses: tuple[str, float], person: dict[str, Any] | None = None) -> dict[str, Any]:
-    diary: dict[str, Any] = {"meals": [{"time": t, "items": [{"b12_ug": d, "form": "crystalline"}]}
-                       for t, d in doses]}
+    diary: dict[str, Any] = {
+        "meals": [{"time": t, "items": [{"b12_ug": d, "form": "crystalline"}]} for t, d in doses]
+    }
     if person is not None:
         diary["person"] = person
     return intake(diary)
@@ -82,14 +83,24 @@ def test_pernicious_anaemia_leaves_only_passive_absorption() -> None:
 
 
 def test_output_contract_and_advice() -> None:
-    result = intake({
-        "person": {"age": 35, "sex": "female", "pregnant": True, "diet": "vegan"},
-        "meals": [
-            {"time": "08:00", "items": [{"food": "halfvolle melk", "amount_g": 150},
-                                        {"food": "nori", "portions": 1}]},
-            {"time": "12:30", "items": [{"food": "lean beef", "amount_g": 100, "cooked": True}]},
-        ],
-    })
+    result = intake(
+        {
+            "person": {"age": 35, "sex": "female", "pregnant": True, "diet": "vegan"},
+            "meals": [
+                {
+                    "time": "08:00",
+                    "items": [
+                        {"food": "halfvolle melk", "amount_g": 150},
+                        {"food": "nori", "portions": 1},
+                    ],
+                },
+                {
+                    "time": "12:30",
+                    "items": [{"food": "lean beef", "amount_g": 100, "cooked": True}],
+                },
+            ],
+        }
+    )
     assert set(result) >= {"ingested_ug", "absorbed_ug", "meals", "reference", "advice"}
     assert [m["time"] for m in result["meals"]] == ["08:00", "12:30"]
     for meal in result["meals"]:
@@ -104,8 +115,11 @@ def test_output_contract_and_advice() -> None:
 
 
 def test_authority_choice() -> None:
-    diary = {"authority": "be_hgr_seed002", "person": {"age": 50},
-             "meals": [{"time": "08:00", "items": [{"b12_ug": 2}]}]}
+    diary = {
+        "authority": "be_hgr_seed002",
+        "person": {"age": 50},
+        "meals": [{"time": "08:00", "items": [{"b12_ug": 2}]}],
+    }
     assert intake(diary)["reference"]["value_ug"] == 1.4
 
 
@@ -117,8 +131,13 @@ def test_authority_choice() -> None:
         ({"meals": [{"time": "08:00", "items": [{"b12_ug": -1}]}]}, "meals[0].items[0].b12_ug"),
         ({"meals": [{"time": "08:00", "items": [{}]}]}, "meals[0].items[0]"),
         ({"meals": [{"time": "08:00", "items": [{"food": "zzz"}]}]}, "meals[0].items[0].food"),
-        ({"person": {"conditions": ["nope"]}, "meals": [{"time": "08:00", "items": [{"b12_ug": 1}]}]},
-         "person.conditions[0]"),
+        (
+            {
+                "person": {"conditions": ["nope"]},
+                "meals": [{"time": "08:00", "items": [{"b12_ug": 1}]}],
+            },
+            "person.conditions[0]",
+        ),
         ({"meals": [{"time": "08:00", "items": [{"b12_ug": 1}]}], "extra": 1}, "extra"),
     ],
 )

@@ -16,8 +16,14 @@ def _one(**kw: Any) -> dict[str, Any]:
 
 def test_output_contract() -> None:
     r = _one(person={"diet": "omnivore"}, intake={"food_ug_per_day": 6}, days=30)
-    for key in ("day", "stores_ug", "serum_b12_pmol_l", "holotc_pmol_l", "mma_umol_l",
-                "hcy_umol_l"):
+    for key in (
+        "day",
+        "stores_ug",
+        "serum_b12_pmol_l",
+        "holotc_pmol_l",
+        "mma_umol_l",
+        "hcy_umol_l",
+    ):
         assert len(r[key]) == 31, key
     assert r["day"][0] == 0 and r["day"][-1] == 30
     assert "days_to_deficiency" in r and r["days_to_deficiency"] is None
@@ -31,45 +37,66 @@ def test_default_start_is_a_steady_state() -> None:
 
 
 def test_pernicious_anaemia_depletes_and_injections_restore() -> None:
-    untreated = _one(person={"conditions": ["pernicious_anaemia"]},
-                     intake={"food_ug_per_day": 6}, days=1500)
+    untreated = _one(
+        person={"conditions": ["pernicious_anaemia"]}, intake={"food_ug_per_day": 6}, days=1500
+    )
     assert untreated["days_to_deficiency"] is not None
     assert 365 < untreated["days_to_deficiency"] < 3 * 365
     assert untreated["mma_umol_l"][-1] > 0.4
-    treated = _one(person={"conditions": ["pernicious_anaemia"]}, intake={"food_ug_per_day": 6},
-                   initial={"stores_ug": 300},
-                   supplements=[{"route": "im", "dose_ug": 1000, "every_days": 60,
-                                 "form": "hydroxocobalamin"}], days=365)
+    treated = _one(
+        person={"conditions": ["pernicious_anaemia"]},
+        intake={"food_ug_per_day": 6},
+        initial={"stores_ug": 300},
+        supplements=[
+            {"route": "im", "dose_ug": 1000, "every_days": 60, "form": "hydroxocobalamin"}
+        ],
+        days=365,
+    )
     assert treated["serum_b12_pmol_l"][-1] > 148
     assert treated["mma_umol_l"][-1] < 0.4
     assert sum(e["kind"] == "injection" for e in treated["events"]) == 7
 
 
 def test_high_dose_oral_treats_pernicious_anaemia() -> None:
-    r = _one(person={"conditions": ["pernicious_anaemia"]}, intake={"food_ug_per_day": 6},
-             initial={"stores_ug": 300}, supplements=[{"dose_ug": 1000}], days=365)
+    r = _one(
+        person={"conditions": ["pernicious_anaemia"]},
+        intake={"food_ug_per_day": 6},
+        initial={"stores_ug": 300},
+        supplements=[{"dose_ug": 1000}],
+        days=365,
+    )
     assert r["serum_b12_pmol_l"][-1] > 200
 
 
 def test_vegan_depletes_slower_than_pernicious_anaemia() -> None:
-    vegan = _one(person={"diet": "vegan"}, intake={"food_ug_per_day": 0.125},
-                 initial={"usual_food_ug_per_day": 6}, days=3000)
-    pa = _one(person={"conditions": ["pernicious_anaemia"]}, intake={"food_ug_per_day": 6},
-              days=3000)
+    vegan = _one(
+        person={"diet": "vegan"},
+        intake={"food_ug_per_day": 0.125},
+        initial={"usual_food_ug_per_day": 6},
+        days=3000,
+    )
+    pa = _one(
+        person={"conditions": ["pernicious_anaemia"]}, intake={"food_ug_per_day": 6}, days=3000
+    )
     assert vegan["days_to_deficiency"] > pa["days_to_deficiency"]
 
 
 def test_pregnancy_and_lactation_add_demand() -> None:
     base = _one(person={"sex": "female"}, intake={"food_ug_per_day": 2}, days=280)
     preg = _one(person={"sex": "female", "pregnant": True}, intake={"food_ug_per_day": 2}, days=280)
-    lact = _one(person={"sex": "female", "lactating": True}, intake={"food_ug_per_day": 2}, days=280)
+    lact = _one(
+        person={"sex": "female", "lactating": True}, intake={"food_ug_per_day": 2}, days=280
+    )
     assert preg["stores_ug"][-1] < base["stores_ug"][-1]
     assert lact["stores_ug"][-1] < preg["stores_ug"][-1]
 
 
 def test_unmodelled_condition_is_reported() -> None:
-    r = _one(person={"conditions": ["sleeve_gastrectomy"], "medications": ["metformin"]},
-             intake={"food_ug_per_day": 6}, days=5)
+    r = _one(
+        person={"conditions": ["sleeve_gastrectomy"], "medications": ["metformin"]},
+        intake={"food_ug_per_day": 6},
+        days=5,
+    )
     assert any(n.startswith("sleeve_gastrectomy") for n in r["notes"])
     assert any(n.startswith("metformin") for n in r["notes"])
     assert {"day": 0, "kind": "condition", "id": "sleeve_gastrectomy"} in r["events"]
@@ -81,17 +108,26 @@ def test_initial_stores_are_used() -> None:
 
 
 def test_diary_intake_matches_equivalent_plain_intake() -> None:
-    meals = [{"time": t, "items": [{"b12_ug": 2, "form": "food"}]} for t in ("08:00", "13:00", "19:00")]
+    meals = [
+        {"time": t, "items": [{"b12_ug": 2, "form": "food"}]} for t in ("08:00", "13:00", "19:00")
+    ]
     diary = _one(intake={"meals": meals}, initial={"usual_food_ug_per_day": 6}, days=100)
-    plain = _one(intake={"food_ug_per_day": 6, "meals_per_day": 3},
-                 initial={"usual_food_ug_per_day": 6}, days=100)
+    plain = _one(
+        intake={"food_ug_per_day": 6, "meals_per_day": 3},
+        initial={"usual_food_ug_per_day": 6},
+        days=100,
+    )
     assert diary["serum_b12_pmol_l"][-1] == pytest.approx(plain["serum_b12_pmol_l"][-1], rel=1e-6)
 
 
 def _population(n: int, seed: int = 3, days: int = 400) -> dict[str, Any]:
-    return _one(person={"diet": "vegan"}, intake={"food_ug_per_day": 0.125},
-                initial={"usual_food_ug_per_day": 6}, days=days,
-                population={"n": n, "seed": seed})
+    return _one(
+        person={"diet": "vegan"},
+        intake={"food_ug_per_day": 0.125},
+        initial={"usual_food_ug_per_day": 6},
+        days=days,
+        population={"n": n, "seed": seed},
+    )
 
 
 def test_population_output() -> None:
@@ -116,10 +152,15 @@ def test_population_is_reproducible_and_varies_between_people() -> None:
 
 def test_population_median_close_to_reference_person() -> None:
     pop = _population(2000, days=200)
-    one = _one(person={"diet": "vegan"}, intake={"food_ug_per_day": 0.125},
-               initial={"usual_food_ug_per_day": 6}, days=200)
+    one = _one(
+        person={"diet": "vegan"},
+        intake={"food_ug_per_day": 0.125},
+        initial={"usual_food_ug_per_day": 6},
+        days=200,
+    )
     assert pop["quantiles"]["serum_b12_pmol_l"]["p50"][200] == pytest.approx(
-        one["serum_b12_pmol_l"][200], rel=0.2)
+        one["serum_b12_pmol_l"][200], rel=0.2
+    )
 
 
 def test_population_output_every_days() -> None:

@@ -7,9 +7,14 @@ from cobalamin.physiology.simulate import simulate
 
 
 def test_png_and_svg_for_one_person() -> None:
-    result = simulate({"person": {"conditions": ["gastric_bypass"]},
-                       "intake": {"food_ug_per_day": 5},
-                       "injections": [{"day": 100, "dose_ug": 1000}], "days": 200})
+    result = simulate(
+        {
+            "person": {"conditions": ["gastric_bypass"]},
+            "intake": {"food_ug_per_day": 5},
+            "injections": [{"day": 100, "dose_ug": 1000}],
+            "days": 200,
+        }
+    )
     png = render_plot(result, "png")
     assert png.startswith(b"\x89PNG")
     svg = render_plot(result, "svg", "nl").decode()
@@ -18,6 +23,7 @@ def test_png_and_svg_for_one_person() -> None:
 
 
 def test_population_plot() -> None:
-    result = simulate({"intake": {"food_ug_per_day": 1}, "days": 60,
-                       "population": {"n": 100, "every_days": 5}})
+    result = simulate(
+        {"intake": {"food_ug_per_day": 1}, "days": 60, "population": {"n": 100, "every_days": 5}}
+    )
     assert render_plot(result, "png").startswith(b"\x89PNG")

@@ -23,8 +23,10 @@ OK: dict[str, Any] = {"intake": {"food_ug_per_day": 4}, "days": 30}
         ({"supplements": [{"dose_ug": 0}]}, "supplements[0].dose_ug"),
         ({"supplements": [{"dose_ug": 5, "every_days": 0}]}, "supplements[0].every_days"),
         ({"supplements": [{"dose_ug": 5, "route": "nasal"}]}, "supplements[0].route"),
-        ({"supplements": [{"dose_ug": 5, "route": "im", "form": "methylcobalamin"}]},
-         "supplements[0]"),
+        (
+            {"supplements": [{"dose_ug": 5, "route": "im", "form": "methylcobalamin"}]},
+            "supplements[0]",
+        ),
         ({"injections": [{"day": 3, "dose_ug": -1000}]}, "injections[0].dose_ug"),
         ({"injections": [{"day": 99, "dose_ug": 1000}]}, "injections[0].day"),
         ({"injections": [{"day": 1, "dose_ug": 1000, "form": "aspirin"}]}, "injections[0].form"),

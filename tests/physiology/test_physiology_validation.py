@@ -13,14 +13,60 @@ import pytest
 from cobalamin.physiology.validation import ValidationPoint, report_markdown, validate
 
 PASSING = {
-    "1-1ug", "1-5ug", "1-10ug", "1-25ug", "1-50ug", "1-500ug", "1-1000ug", "2", "5", "7", "8",
-    "9", "10", "11-normal", "11-pa", "13a", "13c", "16", "20", "23b", "24a", "24b", "25", "26",
+    "1-1ug",
+    "1-5ug",
+    "1-10ug",
+    "1-25ug",
+    "1-50ug",
+    "1-500ug",
+    "1-1000ug",
+    "2",
+    "5",
+    "7",
+    "8",
+    "9",
+    "10",
+    "11-normal",
+    "11-pa",
+    "13a",
+    "13c",
+    "16",
+    "20",
+    "23b",
+    "24a",
+    "24b",
+    "25",
+    "26",
 }
 KNOWN_FAILING = {"3", "4", "6", "13b", "17", "19", "23a", "23c", "30"}
 NOT_EVALUATED = {"14", "27", "29"}
 # every numbered point of physiology.md s4
-POINTS_IN_NOTES = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 16, 17, 19, 20, 23, 24, 25, 26, 27,
-                   29, 30}
+POINTS_IN_NOTES = {
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+    13,
+    14,
+    16,
+    17,
+    19,
+    20,
+    23,
+    24,
+    25,
+    26,
+    27,
+    29,
+    30,
+}
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
+import pyarrow.parquet as pq
 
 from cobalamin._errors import CobalaminError, InputError
 from cobalamin.batch.compile import CompiledPack, apply_polars, compile_pack

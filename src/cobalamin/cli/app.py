@@ -7,6 +7,7 @@ import typer
 import cobalamin.cli.body as body
 import cobalamin.cli.care as care
 import cobalamin.cli.clinical as clinical
+import cobalamin.cli.lab as lab
 
 __all__ = ["app", "main"]
 
@@ -23,6 +24,7 @@ app = typer.Typer(
 clinical.register(app)
 care.register(app)
 body.register(app)
+lab.register(app)
 
 
 def main() -> None:

@@ -28,25 +28,51 @@ InputArgument = Annotated[
 
 _T = {
     "en": {
-        "meal": "Meal", "ingested": "Ingested (µg)", "absorbed": "Absorbed (µg)", "day": "Day",
-        "reference": "Reference", "days_to_def": "Days until serum B12 < {t:g} pmol/L",
-        "never": "not within the simulated period", "start": "start", "end": "end",
-        "stores": "stores (µg)", "serum": "serum B12 (pmol/L)", "holotc": "holoTC (pmol/L)",
-        "mma": "MMA (µmol/L)", "hcy": "homocysteine (µmol/L)", "first": "first day beyond limit",
-        "people": "people", "fraction": "share with serum B12 < {t:g} pmol/L at the end",
-        "median": "median", "ever": "share deficient at some time",
-        "plot": "plot written to {p}", "model_note": "Model estimate for explanation, not a "
+        "meal": "Meal",
+        "ingested": "Ingested (µg)",
+        "absorbed": "Absorbed (µg)",
+        "day": "Day",
+        "reference": "Reference",
+        "days_to_def": "Days until serum B12 < {t:g} pmol/L",
+        "never": "not within the simulated period",
+        "start": "start",
+        "end": "end",
+        "stores": "stores (µg)",
+        "serum": "serum B12 (pmol/L)",
+        "holotc": "holoTC (pmol/L)",
+        "mma": "MMA (µmol/L)",
+        "hcy": "homocysteine (µmol/L)",
+        "first": "first day beyond limit",
+        "people": "people",
+        "fraction": "share with serum B12 < {t:g} pmol/L at the end",
+        "median": "median",
+        "ever": "share deficient at some time",
+        "plot": "plot written to {p}",
+        "model_note": "Model estimate for explanation, not a "
         "diagnosis. See a doctor about symptoms or before changing treatment.",
     },
     "nl": {
-        "meal": "Maaltijd", "ingested": "Ingenomen (µg)", "absorbed": "Opgenomen (µg)",
-        "day": "Dag", "reference": "Norm", "days_to_def": "Dagen tot serum-B12 < {t:g} pmol/L",
-        "never": "niet binnen de gesimuleerde periode", "start": "begin", "end": "eind",
-        "stores": "voorraad (µg)", "serum": "serum-B12 (pmol/L)", "holotc": "holoTC (pmol/L)",
-        "mma": "MMA (µmol/L)", "hcy": "homocysteïne (µmol/L)", "first": "eerste dag voorbij grens",
-        "people": "personen", "fraction": "aandeel met serum-B12 < {t:g} pmol/L aan het eind",
-        "median": "mediaan", "ever": "aandeel ooit met een tekort",
-        "plot": "grafiek geschreven naar {p}", "model_note": "Modelschatting ter uitleg, geen "
+        "meal": "Maaltijd",
+        "ingested": "Ingenomen (µg)",
+        "absorbed": "Opgenomen (µg)",
+        "day": "Dag",
+        "reference": "Norm",
+        "days_to_def": "Dagen tot serum-B12 < {t:g} pmol/L",
+        "never": "niet binnen de gesimuleerde periode",
+        "start": "begin",
+        "end": "eind",
+        "stores": "voorraad (µg)",
+        "serum": "serum-B12 (pmol/L)",
+        "holotc": "holoTC (pmol/L)",
+        "mma": "MMA (µmol/L)",
+        "hcy": "homocysteïne (µmol/L)",
+        "first": "eerste dag voorbij grens",
+        "people": "personen",
+        "fraction": "aandeel met serum-B12 < {t:g} pmol/L aan het eind",
+        "median": "mediaan",
+        "ever": "aandeel ooit met een tekort",
+        "plot": "grafiek geschreven naar {p}",
+        "model_note": "Modelschatting ter uitleg, geen "
         "diagnose. Ga naar een arts bij klachten of voordat u een behandeling verandert.",
     },
 }
@@ -65,7 +91,9 @@ def _print_intake(result: dict[str, Any], lang: str) -> None:
     table.add_column(t["ingested"], justify="right")
     table.add_column(t["absorbed"], justify="right")
     for meal in result["meals"]:
-        table.add_row(meal["time"], _num(meal["ingested_ug"], lang), _num(meal["absorbed_ug"], lang))
+        table.add_row(
+            meal["time"], _num(meal["ingested_ug"], lang), _num(meal["absorbed_ug"], lang)
+        )
     table.add_row(t["day"], _num(result["ingested_ug"], lang), _num(result["absorbed_ug"], lang))
     console.print(table)
     ref = result["reference"]
@@ -88,13 +116,19 @@ def _print_simulation(result: dict[str, Any], lang: str) -> None:
         table.add_column("")
         table.add_column(f"{t['median']} {t['start']}", justify="right")
         table.add_column(f"{t['median']} {t['end']}", justify="right")
-        for key, label in (("stores_ug", "stores"), ("serum_b12_pmol_l", "serum"),
-                           ("holotc_pmol_l", "holotc"), ("mma_umol_l", "mma"),
-                           ("hcy_umol_l", "hcy")):
+        for key, label in (
+            ("stores_ug", "stores"),
+            ("serum_b12_pmol_l", "serum"),
+            ("holotc_pmol_l", "holotc"),
+            ("mma_umol_l", "mma"),
+            ("hcy_umol_l", "hcy"),
+        ):
             table.add_row(t[label], _num(q[key]["p50"][0], lang), _num(q[key]["p50"][-1], lang))
         console.print(table)
-        console.print(f"{t['fraction'].format(t=th['serum_b12_pmol_l'])}: "
-                      f"{_num(result['fraction_deficient'][-1] * 100, lang, 1)} %")
+        console.print(
+            f"{t['fraction'].format(t=th['serum_b12_pmol_l'])}: "
+            f"{_num(result['fraction_deficient'][-1] * 100, lang, 1)} %"
+        )
         console.print(f"{t['ever']}: {_num(result['fraction_ever_deficient'] * 100, lang, 1)} %")
     else:
         table = Table(show_header=True)
@@ -103,16 +137,26 @@ def _print_simulation(result: dict[str, Any], lang: str) -> None:
         table.add_column(t["end"], justify="right")
         table.add_column(t["first"], justify="right")
         first = result["first_day_beyond_threshold"]
-        for key, label in (("stores_ug", "stores"), ("serum_b12_pmol_l", "serum"),
-                           ("holotc_pmol_l", "holotc"), ("mma_umol_l", "mma"),
-                           ("hcy_umol_l", "hcy")):
+        for key, label in (
+            ("stores_ug", "stores"),
+            ("serum_b12_pmol_l", "serum"),
+            ("holotc_pmol_l", "holotc"),
+            ("mma_umol_l", "mma"),
+            ("hcy_umol_l", "hcy"),
+        ):
             day = first[key]
-            table.add_row(t[label], _num(result[key][0], lang), _num(result[key][-1], lang),
-                          "-" if day is None else str(day))
+            table.add_row(
+                t[label],
+                _num(result[key][0], lang),
+                _num(result[key][-1], lang),
+                "-" if day is None else str(day),
+            )
         console.print(table)
         days = result["days_to_deficiency"]
-        console.print(f"{t['days_to_def'].format(t=th['serum_b12_pmol_l'])}: "
-                      f"{t['never'] if days is None else days}")
+        console.print(
+            f"{t['days_to_def'].format(t=th['serum_b12_pmol_l'])}: "
+            f"{t['never'] if days is None else days}"
+        )
     for note in result["notes"]:
         console.print(f"  note: {note}")
     console.print(t["model_note"])
@@ -159,15 +203,25 @@ def register(app: typer.Typer) -> None:
         if foods or find is not None:
             table = food_table()
             hits = search(find) if find is not None else list(table.foods)
-            rows = [{"id": f.id, "en": f.en, "nl": f.nl, "portion_g": f.portion_g,
-                     "b12_ug_per_portion": table.preferred_value(f).ug,
-                     "source": table.preferred_value(f).source} for f in hits]
+            rows = [
+                {
+                    "id": f.id,
+                    "en": f.en,
+                    "nl": f.nl,
+                    "portion_g": f.portion_g,
+                    "b12_ug_per_portion": table.preferred_value(f).ug,
+                    "source": table.preferred_value(f).source,
+                }
+                for f in hits
+            ]
             if fmt is Format.json:
                 print_json(rows)
             else:
                 for r in rows:
-                    typer.echo(f"{r['id']}\t{r[lang.value]}\t{r['portion_g']:g} g\t"
-                               f"{r['b12_ug_per_portion']} µg\t{r['source']}")
+                    typer.echo(
+                        f"{r['id']}\t{r[lang.value]}\t{r['portion_g']:g} g\t"
+                        f"{r['b12_ug_per_portion']} µg\t{r['source']}"
+                    )
             return
         result = intake_estimate(read_json_input(diary, what="diary"), authority=authority)
         if fmt is Format.json:
@@ -207,8 +261,11 @@ def register(app: typer.Typer) -> None:
         fmt: FormatOption = Format.text,
         write: Annotated[
             Path | None,
-            typer.Option("--write", help="Also write the Markdown report to this file "
-                         "(the repository keeps it in docs/model-validation.md)."),
+            typer.Option(
+                "--write",
+                help="Also write the Markdown report to this file "
+                "(the repository keeps it in docs/model-validation.md).",
+            ),
         ] = None,
         strict: Annotated[
             bool, typer.Option("--strict", help="Exit 1 if any evaluated point fails.")

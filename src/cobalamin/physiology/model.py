@@ -39,7 +39,10 @@ def _rate_matrix(params: Parameters, s_if: float, loss: FloatArray) -> FloatArra
     """dx/dt = M x for each person: M has shape (N, 4, 4)."""
     n = loss.shape[0]
     k_tc, k_rel, k_lh, k_hc = (
-        params.k_tc_delivery, params.k_store_release, params.k_liver_to_hc, params.k_hc_clearance,
+        params.k_tc_delivery,
+        params.k_store_release,
+        params.k_liver_to_hc,
+        params.k_hc_clearance,
     )
     k_bile = params.k_bile * loss
     k_u = params.k_urine * loss

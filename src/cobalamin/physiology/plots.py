@@ -17,18 +17,34 @@ __all__ = ["render_plot"]
 
 _TEXT = {
     "en": {
-        "stores": "Body stores of B12 (mg)", "serum": "Blood values (pmol/L)",
-        "marker": "Signs of shortage in cells (µmol/L)", "days": "days", "months": "months",
-        "years": "years", "serum_b12": "total B12", "holotc": "active B12 (holoTC)",
-        "mma": "MMA", "hcy": "homocysteine (÷10)", "limit": "limit", "injection": "injection",
+        "stores": "Body stores of B12 (mg)",
+        "serum": "Blood values (pmol/L)",
+        "marker": "Signs of shortage in cells (µmol/L)",
+        "days": "days",
+        "months": "months",
+        "years": "years",
+        "serum_b12": "total B12",
+        "holotc": "active B12 (holoTC)",
+        "mma": "MMA",
+        "hcy": "homocysteine (÷10)",
+        "limit": "limit",
+        "injection": "injection",
         "title": "Vitamin B12 over time (model estimate, not a diagnosis)",
         "band": "middle 90 % of people",
     },
     "nl": {
-        "stores": "B12-voorraad in het lichaam (mg)", "serum": "Bloedwaarden (pmol/L)",
-        "marker": "Tekenen van tekort in cellen (µmol/L)", "days": "dagen", "months": "maanden",
-        "years": "jaren", "serum_b12": "totaal B12", "holotc": "actief B12 (holoTC)",
-        "mma": "MMA", "hcy": "homocysteïne (÷10)", "limit": "grens", "injection": "injectie",
+        "stores": "B12-voorraad in het lichaam (mg)",
+        "serum": "Bloedwaarden (pmol/L)",
+        "marker": "Tekenen van tekort in cellen (µmol/L)",
+        "days": "dagen",
+        "months": "maanden",
+        "years": "jaren",
+        "serum_b12": "totaal B12",
+        "holotc": "actief B12 (holoTC)",
+        "mma": "MMA",
+        "hcy": "homocysteïne (÷10)",
+        "limit": "grens",
+        "injection": "injectie",
         "title": "Vitamine B12 in de tijd (modelschatting, geen diagnose)",
         "band": "middelste 90 % van de mensen",
     },
@@ -68,14 +84,26 @@ def render_plot(
         mid, lo, hi = _series(result, key)
         ax.plot(x, [v * factor for v in mid], color=color, label=label, linewidth=2)
         if lo:
-            ax.fill_between(x, [v * factor for v in lo], [v * factor for v in hi], color=color,
-                            alpha=0.15, label=f"{label}: {t['band']}")
+            ax.fill_between(
+                x,
+                [v * factor for v in lo],
+                [v * factor for v in hi],
+                color=color,
+                alpha=0.15,
+                label=f"{label}: {t['band']}",
+            )
 
     def limit(ax: Any, value: float, color: str, label: str, at: float = 0.0) -> None:
         ax.axhline(value, color=color, linestyle="--", linewidth=1)
         where = x[0] + at * (x[-1] - x[0])
-        ax.annotate(f"{t['limit']} {label}", (where, value), color=color, fontsize=8,
-                    xytext=(2, 2), textcoords="offset points")
+        ax.annotate(
+            f"{t['limit']} {label}",
+            (where, value),
+            color=color,
+            fontsize=8,
+            xytext=(2, 2),
+            textcoords="offset points",
+        )
 
     ax = axes[0]
     line(ax, "stores_ug", t["stores"], "tab:brown", 1e-3)
@@ -108,8 +136,15 @@ def render_plot(
         label = t["injection"] if event["kind"] == "injection" else str(event.get("id", ""))
         for a in axes:
             a.axvline(ex, color="grey", linestyle=":", linewidth=1)
-        axes[0].annotate(label, (ex, 0), rotation=90, fontsize=7, color="grey",
-                         xytext=(2, 2), textcoords="offset points")
+        axes[0].annotate(
+            label,
+            (ex, 0),
+            rotation=90,
+            fontsize=7,
+            color="grey",
+            xytext=(2, 2),
+            textcoords="offset points",
+        )
     for a in axes:
         a.legend(fontsize=8, loc="upper right")
         a.grid(alpha=0.3)

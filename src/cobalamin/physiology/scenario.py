@@ -48,8 +48,10 @@ class Supplement(_Strict):
     @model_validator(mode="after")
     def _route_form(self) -> Supplement:
         if self.route == "im" and self.form == "methylcobalamin":
-            raise ValueError("no retention data for injected methylcobalamin (allowed: "
-                             "cyanocobalamin, hydroxocobalamin)")
+            raise ValueError(
+                "no retention data for injected methylcobalamin (allowed: "
+                "cyanocobalamin, hydroxocobalamin)"
+            )
         return self
 
 
@@ -112,8 +114,11 @@ def parse_scenario(data: Any) -> Scenario:
     meals = parse_meals(list(raw.intake.meals), "intake.meals") if raw.intake.meals else None
     for i, inj in enumerate(raw.injections):
         if inj.day >= raw.days:
-            raise InputError(f"injections[{i}].day", f"day {inj.day} is not within the "
-                             f"{raw.days} simulated days", f"0-{raw.days - 1}")
+            raise InputError(
+                f"injections[{i}].day",
+                f"day {inj.day} is not within the {raw.days} simulated days",
+                f"0-{raw.days - 1}",
+            )
     for i, sup in enumerate(raw.supplements):
         if sup.end_day is not None and sup.end_day < sup.start_day:
             raise InputError(f"supplements[{i}].end_day", "is before start_day")

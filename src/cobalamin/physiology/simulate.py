@@ -115,42 +115,46 @@ def prepare(scenario: Scenario, params: Parameters | None = None) -> SimulationI
 
     # initial state: steady state of the usual diet with healthy absorption
     usual = _usual_intake(scenario, params)
-    usual_absorbed = _meal_absorption(
-        None, usual, usual_meals, person, healthy, params, capacity
-    )
+    usual_absorbed = _meal_absorption(None, usual, usual_meals, person, healthy, params, capacity)
     sys0 = system(params, healthy.s_if, loss)
     x0 = steady_state(params, sys0, usual_absorbed)
     if scenario.initial_stores_ug is not None:
         shape = x0
         if not np.all(x0[:, 2] + x0[:, 3] > 0):  # a zero usual intake has no shape: use omnivore
             reference = params.usual_intake_ug_per_day["omnivore"]
-            shape = steady_state(params, sys0, _meal_absorption(
-                None, reference, usual_meals, person, healthy, params, capacity))
+            shape = steady_state(
+                params,
+                sys0,
+                _meal_absorption(None, reference, usual_meals, person, healthy, params, capacity),
+            )
         store = shape[:, 2] + shape[:, 3]
         x0 = shape * (scenario.initial_stores_ug / store)[:, None]
 
     food = scenario.food_ug_per_day if scenario.food_ug_per_day is not None else usual
-    base = _meal_absorption(
-        scenario.meals, food, meals_per_day, person, modifier, params, capacity
-    )
+    base = _meal_absorption(scenario.meals, food, meals_per_day, person, modifier, params, capacity)
     doses = []
     retained = np.zeros(scenario.days)
     events: list[dict[str, Any]] = []
     for sup in scenario.supplements:
         days = np.arange(scenario.days)
         end = sup.end_day if sup.end_day is not None else scenario.days
-        mask = (days >= sup.start_day) & (days < end) & ((days - sup.start_day) % sup.every_days == 0)
+        mask = (
+            (days >= sup.start_day) & (days < end) & ((days - sup.start_day) % sup.every_days == 0)
+        )
         if sup.route == "oral":
             amount = absorb_array(sup.dose_ug, params, s_if=modifier.s_if, capacity=capacity)
             doses.append((mask, amount))
         else:
             retained[mask] += _retained_im(sup.dose_ug, sup.form, params)
-            events.extend({"day": int(d), "kind": "injection", "dose_ug": sup.dose_ug,
-                           "form": sup.form} for d in np.flatnonzero(mask))
+            events.extend(
+                {"day": int(d), "kind": "injection", "dose_ug": sup.dose_ug, "form": sup.form}
+                for d in np.flatnonzero(mask)
+            )
     for inj in scenario.injections:
         retained[inj.day] += _retained_im(inj.dose_ug, inj.form, params)
-        events.append({"day": inj.day, "kind": "injection", "dose_ug": inj.dose_ug,
-                       "form": inj.form})
+        events.append(
+            {"day": inj.day, "kind": "injection", "dose_ug": inj.dose_ug, "form": inj.form}
+        )
     surgery = group_members("conditions", "surgery").intersection(person.conditions)
     events.extend({"day": 0, "kind": "condition", "id": c} for c in sorted(surgery))
     events.sort(key=lambda e: int(e["day"]))
@@ -212,11 +216,13 @@ class _Summary(Recorder):
         stack = np.stack([x[:, 2] + x[:, 3], serum, x[:, 0] * conv, cell])
         self.rows.append(np.quantile(stack, QUANTILES, axis=1))  # (q, 4)
         self.days.append(day)
-        self.fractions.append((
-            float(below.mean()),
-            float((x[:, 0] * conv < p.threshold_holotc).mean()),
-            float((cell < _cell_at_mma_cutoff(p)).mean()),
-        ))
+        self.fractions.append(
+            (
+                float(below.mean()),
+                float((x[:, 0] * conv < p.threshold_holotc).mean()),
+                float((cell < _cell_at_mma_cutoff(p)).mean()),
+            )
+        )
 
 
 def _cell_at_mma_cutoff(p: Parameters) -> float:
@@ -242,8 +248,10 @@ def simulate_scenario(scenario: Scenario, params: Parameters | None = None) -> d
     base: dict[str, Any] = {
         "days": scenario.days,
         "thresholds": {
-            "serum_b12_pmol_l": p.threshold_serum, "holotc_pmol_l": p.threshold_holotc,
-            "mma_umol_l": p.threshold_mma, "hcy_umol_l": p.threshold_hcy,
+            "serum_b12_pmol_l": p.threshold_serum,
+            "holotc_pmol_l": p.threshold_holotc,
+            "mma_umol_l": p.threshold_mma,
+            "hcy_umol_l": p.threshold_hcy,
             "stores_ug": p.threshold_store_ug,
         },
         "modifier": {"s_if": inputs.modifier.s_if, "food_release": inputs.modifier.food_release},
@@ -283,8 +291,11 @@ def simulate_scenario(scenario: Scenario, params: Parameters | None = None) -> d
     hcy_q = hcy_of_mma(p, mma_q)
     names = [f"p{round(v * 100)}" for v in QUANTILES]
     quantiles: dict[str, dict[str, list[float]]] = {}
-    for idx, key, digits in ((0, "stores_ug", 1), (1, "serum_b12_pmol_l", 1),
-                             (2, "holotc_pmol_l", 1)):
+    for idx, key, digits in (
+        (0, "stores_ug", 1),
+        (1, "serum_b12_pmol_l", 1),
+        (2, "holotc_pmol_l", 1),
+    ):
         quantiles[key] = {nm: _round(q[:, j, idx], digits) for j, nm in enumerate(names)}
     quantiles["mma_umol_l"] = {nm: _round(mma_q[:, j], 3) for j, nm in enumerate(names)}
     quantiles["hcy_umol_l"] = {nm: _round(hcy_q[:, j], 2) for j, nm in enumerate(names)}
@@ -293,8 +304,11 @@ def simulate_scenario(scenario: Scenario, params: Parameters | None = None) -> d
     ever = ~np.isnan(first)
     return {
         **base,
-        "population": {"n": inputs.n, "seed": scenario.population.seed,
-                       "every_days": scenario.population.every_days},
+        "population": {
+            "n": inputs.n,
+            "seed": scenario.population.seed,
+            "every_days": scenario.population.every_days,
+        },
         "day": summary.days,
         "quantiles": quantiles,
         "fraction_deficient": _round(fr[:, 0], 4),
@@ -310,4 +324,3 @@ def simulate_scenario(scenario: Scenario, params: Parameters | None = None) -> d
 def simulate(scenario: Any) -> dict[str, Any]:
     """The public store model: a scenario (JSON-like dict, issue 4 s5) -> JSON-ready result."""
     return simulate_scenario(parse_scenario(scenario))
-
