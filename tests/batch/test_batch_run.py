@@ -141,3 +141,38 @@ def test_killed_run_leaves_nothing_and_rerun_is_identical(tmp_path: Path) -> Non
     run_batch(source, "gelderse-vallei", out)
     assert out.read_bytes() == content
     assert first.rows_ok == n and pl.scan_csv(out).select(pl.len()).collect().item() == n
+
+
+def test_sample_and_injection_dates_match_assess(tmp_path: Path) -> None:
+    # days_since_b12_injection (engine.case_facts) must mean the same in batch: the
+    # ifab_after_injection alert fires only for an IF-antibody sample within the wait period.
+    from cobalamin.knowledge.loader import load_pack
+
+    from helpers import expected, long_rows
+
+    pack = load_pack("gelderse-vallei")
+    cases = {
+        "s_3_days": ("2026-11-05", "2026-11-02"),
+        "s_30_days": ("2026-12-02", "2026-11-02"),
+        "s_injection_after": ("2026-11-01", "2026-11-02"),
+    }
+    rows, wanted = [], {}
+    for sample_id, (sampled, injected) in cases.items():
+        case = {
+            "date": sampled,
+            "person": {"last_b12_injection": injected},
+            "results": [
+                {"test": "b12", "value": 180.0, "unit": "pmol/L"},
+                {"test": "if_ab", "value": "positive"},
+            ],
+        }
+        wanted[sample_id] = expected(case, pack)["alerts"]
+        rows += [{**row, "date": sampled} for row in long_rows(sample_id, case)]
+    source = tmp_path / "dated.csv"
+    pl.DataFrame(rows).write_csv(source)
+    report = run_batch(source, "gelderse-vallei", tmp_path / "out.csv")
+    assert report.rows_error == 0
+    got = {r["sample_id"]: r["alerts"] or "" for r in pl.read_csv(report.out).iter_rows(named=True)}
+    assert got == wanted
+    assert "ifab_after_injection" in wanted["s_3_days"]
+    assert "ifab_after_injection" not in wanted["s_30_days"] + wanted["s_injection_after"]

@@ -173,6 +173,17 @@ def _person(schema: pl.Schema) -> tuple[dict[str, pl.Expr], list[tuple[str, pl.E
         checks.append(
             ("pregnant", male.fill_null(False), pl.lit("pregnant is true but sex is male"))
         )
+    dates = {}
+    for name in ("date", "last_b12_injection"):
+        if name in schema:
+            dates[name] = _text(name).str.to_date("%Y-%m-%d", strict=False)
+            unreadable = ~_text(name).is_null() & dates[name].is_null()
+            checks.append((name, unreadable, pl.lit("must be a date (YYYY-MM-DD)")))
+    if (
+        len(dates) == 2
+    ):  # as engine.case_facts: missing unless the injection is not after the sample
+        days = (dates["date"] - dates["last_b12_injection"]).dt.total_days().cast(pl.Float64)
+        facts["days_since_b12_injection"] = pl.when(days >= 0).then(days)
     for name in ("conditions", "medications", "symptoms"):
         if name not in schema:
             facts[name] = pl.lit(encode_set(()))
