@@ -146,9 +146,9 @@ def test_killed_run_leaves_nothing_and_rerun_is_identical(tmp_path: Path) -> Non
 def test_sample_and_injection_dates_match_assess(tmp_path: Path) -> None:
     # days_since_b12_injection (engine.case_facts) must mean the same in batch: the
     # ifab_after_injection alert fires only for an IF-antibody sample within the wait period.
-    from cobalamin.knowledge.loader import load_pack
-
     from helpers import expected, long_rows
+
+    from cobalamin.knowledge.loader import load_pack
 
     pack = load_pack("gelderse-vallei")
     cases = {
