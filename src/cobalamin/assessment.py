@@ -24,6 +24,9 @@ class Finding:
     source: str
     statement: str | None = None
 
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {"rule": self.rule, "text": self.text.get(lang), "source": self.source}
+
 
 @dataclass(frozen=True)
 class NextTestAdvice:
@@ -41,6 +44,14 @@ class Alert:
     text: Text
     source: str
     rule: str | None = None
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "level": self.level,
+            "text": self.text.get(lang),
+            "source": self.source,
+        }
 
 
 @dataclass(frozen=True)
@@ -79,14 +90,8 @@ class Assessment:
                 }
                 for t in self.next_tests
             ],
-            "findings": [
-                {"rule": f.rule, "text": f.text.get(lang), "source": f.source}
-                for f in self.findings
-            ],
-            "alerts": [
-                {"code": a.code, "level": a.level, "text": a.text.get(lang), "source": a.source}
-                for a in self.alerts
-            ],
+            "findings": [f.to_dict(lang) for f in self.findings],
+            "alerts": [a.to_dict(lang) for a in self.alerts],
             "cb12": self.cb12,
             "warnings": list(self.warnings),
             "comment": self.comment(lang),

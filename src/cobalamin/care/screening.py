@@ -55,14 +55,8 @@ class Screening:
             "rule": self.decided_by.rule,
             "source": self.decided_by.source,
             "statement": self.decided_by.statement,
-            "findings": [
-                {"rule": f.rule, "text": f.text.get(lang), "source": f.source}
-                for f in self.findings
-            ],
-            "alerts": [
-                {"code": a.code, "level": a.level, "text": a.text.get(lang), "source": a.source}
-                for a in self.alerts
-            ],
+            "findings": [f.to_dict(lang) for f in self.findings],
+            "alerts": [a.to_dict(lang) for a in self.alerts],
         }
 
 
