@@ -25,7 +25,8 @@ def assess(case: Case | dict[str, Any], pack: Pack) -> Assessment:
     """Interpret one case under one pack. Pure: the same input always gives the same output."""
     if not isinstance(case, Case):
         case = parse_case(case)
-    result = evaluate(pack, case_facts(case))
+    given = case_facts(case)
+    result = evaluate(pack, given)
     findings: list[Finding] = []
     tests: dict[str, NextTestAdvice] = {}
     alerts: dict[str, Alert] = {}
@@ -59,7 +60,7 @@ def assess(case: Case | dict[str, Any], pack: Pack) -> Assessment:
         next_tests=tuple(tests.values()),
         findings=tuple(findings),
         alerts=tuple(alerts.values()),
-        cb12=cb12.to_dict(),
+        cb12=cb12,
         warnings=tuple(w.text for w in case.warnings),
-        facts={k: str(v) for k, v in result.facts.items() if k not in case_facts(case)},
+        facts={k: str(v) for k, v in result.facts.items() if k not in given},
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cobalamin.cb12 import CB12Result
 from cobalamin.knowledge.model import Text
 
 __all__ = ["Alert", "Assessment", "Finding", "NextTestAdvice"]
@@ -63,7 +64,7 @@ class Assessment:
     next_tests: tuple[NextTestAdvice, ...]
     findings: tuple[Finding, ...]
     alerts: tuple[Alert, ...]
-    cb12: dict[str, Any] | None
+    cb12: CB12Result | None
     warnings: tuple[str, ...] = ()
     facts: dict[str, str] = field(default_factory=dict)
 
@@ -92,7 +93,7 @@ class Assessment:
             ],
             "findings": [f.to_dict(lang) for f in self.findings],
             "alerts": [a.to_dict(lang) for a in self.alerts],
-            "cb12": self.cb12,
+            "cb12": None if self.cb12 is None else self.cb12.to_dict(lang),
             "warnings": list(self.warnings),
             "comment": self.comment(lang),
             "disclaimer": DISCLAIMER.get(lang),

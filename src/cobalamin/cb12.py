@@ -68,7 +68,11 @@ def compute(
             f"cB12 needs all four markers and age; missing: {', '.join(missing)} "
             "(the 3- and 2-marker forms are not verified)"
         )
-        return CB12Result(None, None, present, verified, {"en": text, "nl": text})
+        text_nl = (
+            f"cB12 vraagt alle vier de markers en de leeftijd; ontbreekt: {', '.join(missing)} "
+            "(de vormen met 3 en 2 markers zijn niet geverifieerd)"
+        )
+        return CB12Result(None, None, present, verified, {"en": text, "nl": text_nl})
     if not verified and not allow_unverified:
         return CB12Result(None, None, present, False, data["reason"])
     for marker in MARKERS:

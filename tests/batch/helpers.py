@@ -33,7 +33,7 @@ def expected(case: dict[str, Any], pack: Pack) -> dict[str, Any]:
         "alerts": ";".join(a.code for a in result.alerts),
         "comment_en": result.comment("en"),
         "comment_nl": result.comment("nl"),
-        "cb12": None if result.cb12 is None else result.cb12["value"],
+        "cb12": None if result.cb12 is None else result.cb12.value,
     }
 
 
