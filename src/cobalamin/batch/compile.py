@@ -16,13 +16,17 @@ reflex tests, alerts) are built as ``concat_str`` over parts in the pack's rule 
 part is included only when its rule fired and no earlier fired rule already contributed the same
 item: that is the de-duplication ``assess`` does with its ordered dicts.
 
+Facts a file has no column for are the same on every row (missing, false, the empty set);
+given as ``constants``, their comparisons are decided while compiling, so a rule that needs an
+absent column costs nothing per row, and a table whose rules are all decided becomes a literal.
+
 Nothing here knows a particular pack: everything follows from the model and the fact kinds.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import reduce
 from typing import Any
@@ -32,6 +36,7 @@ import polars as pl
 
 from cobalamin.knowledge.alerts import alert_catalogue
 from cobalamin.knowledge.facts import FactSpec, base_facts
+from cobalamin.knowledge.logic import FactValue, holds
 from cobalamin.knowledge.model import Comparison, Pack, Rule, Table
 
 __all__ = [
@@ -80,6 +85,9 @@ class CompiledPack:
     pack: Pack  # the pack's tables followed by the safety tables (alerts only)
 
 
+Cond = bool | nw.Expr  # decided while compiling (a constant fact), or per row
+
+
 def _false() -> nw.Expr:
     return nw.lit(False)
 
@@ -88,37 +96,60 @@ def _any(exprs: Sequence[nw.Expr]) -> nw.Expr:
     return reduce(lambda a, b: a | b, exprs) if exprs else _false()
 
 
-def _all(exprs: Sequence[nw.Expr]) -> nw.Expr:
-    return reduce(lambda a, b: a & b, exprs) if exprs else nw.lit(True)
+def _all_of(conditions: Sequence[Cond]) -> Cond:
+    """AND of conditions, folding the ones already decided."""
+    if any(c is False for c in conditions):
+        return False
+    live = [c for c in conditions if not isinstance(c, bool)]
+    return reduce(lambda a, b: a & b, live) if live else True
+
+
+def _as_expr(condition: Cond) -> nw.Expr:
+    return nw.lit(condition) if isinstance(condition, bool) else condition
 
 
 Produced = dict[str, tuple[Table, dict[str | bool, list[int]]]]
 
 
 def _produced_condition(
-    comparison: Comparison, table: Table, by_value: dict[str | bool, list[int]]
-) -> nw.Expr:
+    comparison: Comparison,
+    table: Table,
+    by_value: dict[str | bool, list[int]],
+    decided: dict[str, int],
+) -> Cond:
     """A comparison on a fact a first/unique table set, read from that table's rule index."""
-    index = nw.col(_index_column(table))
     op = comparison.op
-    if op == "missing":
-        return index == nw.lit(-1)
-    if op == "present":
-        return index != nw.lit(-1)
     if op == "is":
         wanted: list[str | bool] = [bool(comparison.flag)]
     else:  # in / eq: category values are words
         wanted = list(comparison.values)
     indices = sorted(i for value in wanted for i in by_value.get(value, []))
-    return index.is_in(indices) if indices else _false()
+    known = decided.get(table.id)
+    if known is not None:  # the table's rule is the same on every row
+        if op in ("missing", "present"):
+            return (known == -1) == (op == "missing")
+        return known in indices
+    index = nw.col(_index_column(table))
+    if op == "missing":
+        return index == nw.lit(-1)
+    if op == "present":
+        return index != nw.lit(-1)
+    return index.is_in(indices) if indices else False
 
 
-def _condition(comparison: Comparison, produced: Produced) -> nw.Expr:
+def _condition(
+    comparison: Comparison,
+    produced: Produced,
+    decided: dict[str, int],
+    constants: Mapping[str, FactValue],
+) -> Cond:
     """One comparison as a boolean expression that is never null (missing -> False)."""
     if comparison.fact in produced:
-        return _produced_condition(comparison, *produced[comparison.fact])
+        return _produced_condition(comparison, *produced[comparison.fact], decided)
+    if comparison.fact in constants:
+        return holds(comparison, constants[comparison.fact])
     if comparison.fact not in base_facts():  # e.g. a conclusion no table set: missing
-        return nw.lit(comparison.op == "missing")
+        return comparison.op == "missing"
     col = nw.col(comparison.fact)
     present = ~col.is_null()
     op = comparison.op
@@ -145,8 +176,10 @@ def _condition(comparison: Comparison, produced: Produced) -> nw.Expr:
     return present & compared
 
 
-def _rule_condition(rule: Rule, produced: Produced) -> nw.Expr:
-    return _all([_condition(c, produced) for c in rule.when])
+def _rule_condition(
+    rule: Rule, produced: Produced, decided: dict[str, int], constants: Mapping[str, FactValue]
+) -> Cond:
+    return _all_of([_condition(c, produced, decided, constants) for c in rule.when])
 
 
 def _index_column(table: Table) -> str:
@@ -163,11 +196,22 @@ def _fired(table: Table, index: int) -> nw.Expr:
     return nw.col(_index_column(table)) == nw.lit(index)
 
 
-def _first_chain(conditions: Sequence[nw.Expr]) -> nw.Expr:
-    chain = nw.when(conditions[0]).then(nw.lit(0))
-    for index, cond in enumerate(conditions[1:], start=1):
-        chain = chain.when(cond).then(nw.lit(index))
-    return chain.otherwise(nw.lit(-1))
+def _first_chain(conditions: Sequence[Cond]) -> int | nw.Expr:
+    """The index of the first rule that holds (-1: none); an int when it is decided."""
+    live: list[tuple[int, nw.Expr]] = []
+    otherwise = -1
+    for index, condition in enumerate(conditions):
+        if condition is True:
+            otherwise = index
+            break
+        if condition is not False:
+            live.append((index, _as_expr(condition)))
+    if not live:
+        return otherwise
+    chain = nw.when(live[0][1]).then(nw.lit(live[0][0]))
+    for index, condition in live[1:]:
+        chain = chain.when(condition).then(nw.lit(index))
+    return chain.otherwise(nw.lit(otherwise))
 
 
 def _by_value(table: Table, name: str) -> dict[str | bool, list[int]]:
@@ -280,7 +324,8 @@ def _cb12() -> nw.Expr:
         return nw.lit(None, dtype=nw.Float64())
     term = data["age_term"]
     markers = [nw.col(m) for m in ("b12", "holotc", "mma", "hcy")]
-    complete = _all([~m.is_null() & (m > nw.lit(0.0)) for m in markers]) & ~nw.col("age").is_null()
+    positive = _as_expr(_all_of([~m.is_null() & (m > nw.lit(0.0)) for m in markers]))
+    complete = positive & ~nw.col("age").is_null()
     ratio = (markers[0] * markers[1]) / (markers[2] * markers[3])
     age_term = nw.lit(float(term["numerator"])) / (
         nw.lit(1.0) + (nw.col("age") / nw.lit(float(term["scale_years"]))) ** term["exponent"]
@@ -311,20 +356,31 @@ def with_safety(pack: Pack) -> tuple[Pack, int]:
     return replace(pack, tables=pack.tables + tables), len(pack.tables)
 
 
-def compile_pack(pack: Pack) -> CompiledPack:
-    """Compile every table of ``pack`` (and the safety tables) into narwhals expressions."""
+def compile_pack(pack: Pack, constants: Mapping[str, FactValue] | None = None) -> CompiledPack:
+    """Compile every table of ``pack`` (and the safety tables) into narwhals expressions.
+
+    ``constants``: facts that are the same on every row (a file without that column), in the
+    form ``assess`` gives them (None, False, an empty frozenset); their rules are decided here.
+    """
+    constants = dict(constants or {})
     own = pack
     pack, boundary = with_safety(pack)
     produced: Produced = {}
+    decided: dict[str, int] = {}  # table id -> the rule index every row gets
     stages: list[tuple[tuple[str, nw.Expr], ...]] = []
     for position, table in enumerate(pack.tables):
         if position == boundary:  # safety rules see the pack's conclusions, nothing else
             produced = {k: v for k, v in produced.items() if k in SAFETY_READS}
-        conditions = [_rule_condition(rule, produced) for rule in table.rules]
+        conditions = [_rule_condition(rule, produced, decided, constants) for rule in table.rules]
         if table.hit_policy == "collect":
-            stages.append(tuple((_hit_column(table, i), cond) for i, cond in enumerate(conditions)))
+            stages.append(
+                tuple((_hit_column(table, i), _as_expr(c)) for i, c in enumerate(conditions))
+            )
             continue
-        stages.append(((_index_column(table), _first_chain(conditions)),))
+        chain = _first_chain(conditions)
+        if isinstance(chain, int):
+            decided[table.id] = chain
+        stages.append(((_index_column(table), nw.lit(chain) if isinstance(chain, int) else chain),))
         for name in table.outputs:
             produced[name] = (table, _by_value(table, name))
     next_tests, reflex_tests = _next_tests(pack)

@@ -15,6 +15,7 @@ diet, conditions, medications, symptoms``; lists are separated by ``;``, ``,`` o
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,35 +26,30 @@ import polars as pl
 from cobalamin._errors import CobalaminError, InputError
 from cobalamin.analytes import catalogue
 from cobalamin.batch.compile import encode_set
+from cobalamin.batch.person_columns import (
+    PERSON_COLUMNS,
+    Check,
+    not_number,
+    number,
+    person_columns,
+    text,
+)
 from cobalamin.knowledge.facts import base_facts
+from cobalamin.knowledge.logic import FactValue
 from cobalamin.units import conversion_factor
-from cobalamin.vocabulary import terms
 
 __all__ = [
     "ERROR_SCHEMA",
     "PERSON_COLUMNS",
     "LabFile",
+    "absent_facts",
     "complete_facts",
     "read_lab_file",
     "scan",
 ]
 
-PERSON_COLUMNS = (
-    "age",
-    "sex",
-    "pregnant",
-    "trimester",
-    "lactating",
-    "wish_to_conceive",
-    "diet",
-    "conditions",
-    "medications",
-    "symptoms",
-)
 ERROR_SCHEMA = {"line": pl.Int64, "sample_id": pl.String, "field": pl.String, "reason": pl.String}
 _HEADER = re.compile(r"^\s*([A-Za-z0-9_]+)\s*\[(.+)\]\s*$")
-_TRUE = ["true", "1", "yes", "y", "t", "ja", "j"]
-_FALSE = ["false", "0", "no", "n", "f", "nee"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +61,9 @@ class LabFile:
     form: Literal["long", "wide"]
     rows_in: int
     rowwise: pl.LazyFrame | None = None  # wide: every row, facts, _check, _field, _reason
+    constants: dict[str, FactValue] = dataclasses.field(
+        default_factory=dict
+    )  # facts the file lacks
 
 
 def scan(path: Path) -> tuple[pl.LazyFrame, int]:
@@ -98,114 +97,8 @@ def scan(path: Path) -> tuple[pl.LazyFrame, int]:
     return frame, rows
 
 
-def _text(name: str) -> pl.Expr:
-    """A column as trimmed text; empty text is missing."""
-    text = pl.col(name).cast(pl.String).str.strip_chars()
-    return pl.when(text == "").then(None).otherwise(text)
-
-
-def _number(name: str, schema: pl.Schema) -> pl.Expr:
-    if schema[name].is_numeric():
-        return pl.col(name).cast(pl.Float64)
-    return _text(name).str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
-
-
-def _not_number(name: str, schema: pl.Schema) -> pl.Expr:
-    """True where a value is given but is not a finite number."""
-    number = _number(name, schema)
-    given = ~pl.col(name).is_null() if schema[name].is_numeric() else ~_text(name).is_null()
-    return given & (number.is_null() | ~number.is_finite())
-
-
-def _flag(name: str, schema: pl.Schema) -> tuple[pl.Expr, pl.Expr]:
-    """A yes/no column: (value, is-bad). Missing means no, as for a person."""
-    if name not in schema:
-        return pl.lit(False), pl.lit(False)
-    if schema[name] == pl.Boolean:
-        return pl.col(name).fill_null(False), pl.lit(False)
-    text = _text(name).str.to_lowercase()
-    value = text.is_in(_TRUE)
-    bad = ~text.is_null() & ~text.is_in(_TRUE + _FALSE)
-    return value, bad
-
-
-def _items(name: str) -> pl.Expr:
-    """A list column (``a;b``) as a list of ids."""
-    return (
-        _text(name)
-        .fill_null("")
-        .str.replace_all(r"[,|]", ";")
-        .str.split(";")
-        .list.eval(pl.element().str.strip_chars().str.to_lowercase())
-        .list.eval(pl.element().filter(pl.element() != ""))
-    )
-
-
-def _person(schema: pl.Schema) -> tuple[dict[str, pl.Expr], list[tuple[str, pl.Expr, pl.Expr]]]:
-    """Person fact expressions and checks ``(field, is-bad, reason)`` in column order."""
-    facts: dict[str, pl.Expr] = {}
-    checks: list[tuple[str, pl.Expr, pl.Expr]] = []
-    if "age" in schema:
-        age = _number("age", schema)
-        facts["age"] = age
-        checks.append(("age", _not_number("age", schema), pl.lit("must be a number (years)")))
-        checks.append(("age", (age < 0) | (age > 125), pl.lit("must be between 0 and 125")))
-    for name in ("sex", "diet"):
-        if name in schema:
-            word = _text(name).str.to_lowercase()
-            allowed = list(terms(name))
-            facts[name] = word
-            reason = pl.format(f"unknown {name} {{}} (allowed: {', '.join(allowed)})", word)
-            checks.append((name, ~word.is_null() & ~word.is_in(allowed), reason))
-    for name in ("pregnant", "lactating", "wish_to_conceive"):
-        value, bad = _flag(name, schema)
-        facts[name] = value
-        checks.append((name, bad, pl.lit("must be true or false")))
-    if "trimester" in schema:
-        word = _text("trimester").str.replace(r"\.0$", "")
-        facts["trimester"] = word
-        bad = ~word.is_null() & ~word.is_in(["1", "2", "3"])
-        checks.append(("trimester", bad, pl.lit("must be 1, 2 or 3")))
-        not_pregnant = ~word.is_null() & ~facts["pregnant"]
-        checks.append(("trimester", not_pregnant, pl.lit("given but pregnant is false")))
-    if "sex" in schema:
-        male = facts["pregnant"] & (facts["sex"] == "male")
-        checks.append(
-            ("pregnant", male.fill_null(False), pl.lit("pregnant is true but sex is male"))
-        )
-    dates = {}
-    for name in ("date", "last_b12_injection"):
-        if name in schema:
-            dates[name] = _text(name).str.to_date("%Y-%m-%d", strict=False)
-            unreadable = ~_text(name).is_null() & dates[name].is_null()
-            checks.append((name, unreadable, pl.lit("must be a date (YYYY-MM-DD)")))
-    if (
-        len(dates) == 2
-    ):  # as engine.case_facts: missing unless the injection is not after the sample
-        days = (dates["date"] - dates["last_b12_injection"]).dt.total_days().cast(pl.Float64)
-        facts["days_since_b12_injection"] = pl.when(days >= 0).then(days)
-    for name in ("conditions", "medications", "symptoms"):
-        if name not in schema:
-            facts[name] = pl.lit(encode_set(()))
-            continue
-        items = _items(name)
-        if name == "medications":  # "metformin:24" (months of use) -> metformin
-            items = items.list.eval(pl.element().str.replace(r":.*$", ""))
-        allowed = list(terms(name))
-        unknown = items.list.eval(pl.element().filter(~pl.element().is_in(allowed)))
-        reason = pl.format(f"unknown {name} id {{}}", unknown.list.first())
-        checks.append((name, unknown.list.len() > 0, reason))
-        joined = items.list.unique().list.sort().list.join(";")
-        facts[name] = (
-            pl.when(joined == "")
-            .then(pl.lit(";"))
-            .otherwise(pl.concat_str([pl.lit(";"), joined, pl.lit(";")]))
-        )
-    return facts, checks
-
-
 def _first_error(
-    checks: list[tuple[str, pl.Expr, pl.Expr]],
+    checks: list[Check],
 ) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """(index of the first failing check or -1, its field, its reason).
 
@@ -215,14 +108,14 @@ def _first_error(
     if not checks:
         return pl.lit(-1, pl.Int32), pl.lit(None, pl.String), pl.lit(None, pl.String)
     index: Any = pl.when(checks[0][1].fill_null(False)).then(pl.lit(0, pl.Int32))
-    for number, (_, bad, _) in enumerate(checks[1:], start=1):
-        index = index.when(bad.fill_null(False)).then(pl.lit(number, pl.Int32))
+    for position, (_, bad, _) in enumerate(checks[1:], start=1):
+        index = index.when(bad.fill_null(False)).then(pl.lit(position, pl.Int32))
     check = pl.col("_check")
     field: Any = pl.when(check == 0).then(pl.lit(checks[0][0]))
     reason: Any = pl.when(check == 0).then(checks[0][2])
-    for number, (name, _, text) in enumerate(checks[1:], start=1):
-        field = field.when(check == number).then(pl.lit(name))
-        reason = reason.when(check == number).then(text)
+    for position, (name, _, why) in enumerate(checks[1:], start=1):
+        field = field.when(check == position).then(pl.lit(name))
+        reason = reason.when(check == position).then(why)
     return index.otherwise(pl.lit(-1, pl.Int32)), field.otherwise(None), reason.otherwise(None)
 
 
@@ -235,19 +128,27 @@ def _no_sample_id() -> pl.Expr:
     return sample.is_null() | (sample.str.len_bytes() == 0)
 
 
+def absent_facts(frame: pl.LazyFrame) -> dict[str, FactValue]:
+    """The base facts a frame has no column for, with the value every row then has (as
+    ``assess`` gives it: a missing result or category, false, the empty set)."""
+    names = set(frame.collect_schema().names())
+    defaults: dict[str, FactValue] = {"boolean": False, "set": frozenset()}
+    return {
+        name: defaults.get(spec.kind) for name, spec in base_facts().items() if name not in names
+    }
+
+
 def complete_facts(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Add every base fact the frame lacks (missing results, default person) and fix types."""
-    names = set(frame.collect_schema().names())
     add: list[pl.Expr] = []
-    for name, spec in base_facts().items():
-        if name in names:
-            continue
-        if spec.kind == "number":
+    for name, value in absent_facts(frame).items():
+        kind = base_facts()[name].kind
+        if kind == "number":
             add.append(pl.lit(None, pl.Float64).alias(name))
-        elif spec.kind == "category":
+        elif kind == "category":
             add.append(pl.lit(None, pl.String).alias(name))
-        elif spec.kind == "boolean":
-            add.append(pl.lit(False).alias(name))
+        elif kind == "boolean":
+            add.append(pl.lit(value, pl.Boolean).alias(name))
         else:
             add.append(pl.lit(encode_set(())).alias(name))
     return frame.with_columns(add) if add else frame
@@ -285,27 +186,28 @@ def _wide(frame: pl.LazyFrame, rows: int) -> LabFile:
         raise InputError("sample_id", "the file has no sample_id column")
     if not tests:
         raise InputError("input", "no test columns (a test id such as b12, or b12[ng/L])")
-    person, checks = _person(schema)
+    person = person_columns(schema)
+    frame = frame.with_columns(**person.parsed)
     sample = _sample_id()
     all_checks = [("sample_id", _no_sample_id(), pl.lit("missing id"))]
     values: dict[str, pl.Expr] = {}
     for column, (test, factor) in tests.items():
         item = catalogue()[test]
         if item.kind == "qualitative":
-            word = _text(column).str.to_lowercase()
+            word = text(column).str.to_lowercase()
             values[test] = word
             reason = pl.format(f"{{}} is not a result of {test}", word)
             all_checks.append((column, ~word.is_null() & ~word.is_in(list(item.values)), reason))
             continue
-        number = _number(column, schema)
-        canonical = number if factor == 1.0 else number * factor
+        measured = number(column, schema)
+        canonical = measured if factor == 1.0 else measured * factor
         values[test] = canonical
         low, high, unit = _hard_range(test)
-        all_checks.append((column, _not_number(column, schema), pl.lit("not a number")))
+        all_checks.append((column, not_number(column, schema), pl.lit("not a number")))
         impossible = (canonical < low) | (canonical > high)
         reason = pl.lit(f"not a possible {test} result ({_fmt(low)} to {_fmt(high)} {unit})")
         all_checks.append((column, impossible, reason))
-    all_checks += checks
+    all_checks += person.checks
     index, field, reason = _first_error(all_checks)
     checked = frame.with_columns(_check=index)
     errors = checked.filter(pl.col("_check") >= 0).select(
@@ -319,21 +221,22 @@ def _wide(frame: pl.LazyFrame, rows: int) -> LabFile:
         pl.col("_line").cast(pl.Int64).alias("_order"),
         pl.lit(1, pl.Int64).alias("rows"),
         *[expr.alias(name) for name, expr in values.items()],
-        *[expr.alias(name) for name, expr in person.items()],
+        *[expr.alias(name) for name, expr in person.facts.items()],
     ]
     facts = checked.filter(pl.col("_check") < 0).select(columns)
     rowwise = checked.select(
         *columns, pl.col("_check"), field.alias("_field"), reason.alias("_reason")
     )
-    return LabFile(complete_facts(facts), errors, "wide", rows, complete_facts(rowwise))
+    constants = absent_facts(facts)
+    return LabFile(complete_facts(facts), errors, "wide", rows, complete_facts(rowwise), constants)
 
 
 def _factor_table(frame: pl.LazyFrame) -> pl.DataFrame:
     """The conversion factor of every distinct (test, unit) in the file (null: not valid)."""
     pairs = (
         frame.select(
-            _text("test").str.to_lowercase().alias("_test"),
-            _text("unit").alias("_unit"),
+            text("test").str.to_lowercase().alias("_test"),
+            text("unit").alias("_unit"),
         )
         .unique()
         .collect()
@@ -373,14 +276,14 @@ def _long(frame: pl.LazyFrame, rows: int) -> LabFile:
         range_text = (
             pl.when(is_test).then(pl.lit(f"{_fmt(lo)} to {_fmt(hi)} {unit}")).otherwise(range_text)
         )
-    word = _text("value").str.to_lowercase()
+    word = text("value").str.to_lowercase()
     word_ok = pl.lit(False)
     for test, allowed in qualitative.items():
         word_ok = word_ok | ((pl.col("_test") == test) & word.is_in(allowed))
     is_qualitative = pl.col("_test").is_in(list(qualitative))
-    number = _number("value", schema)
-    canonical = number * pl.col("_factor")
-    person, checks = _person(schema)
+    measured = number("value", schema)
+    canonical = measured * pl.col("_factor")
+    person = person_columns(schema)
     sample = _sample_id()
     all_checks = [
         ("sample_id", _no_sample_id(), pl.lit("missing id")),
@@ -394,8 +297,8 @@ def _long(frame: pl.LazyFrame, rows: int) -> LabFile:
             is_qualitative & ~word_ok,
             pl.format("{} is not a result of {}", word.fill_null("(empty)"), pl.col("_test")),
         ),
-        ("value", ~is_qualitative & number.is_null(), pl.lit("not a number")),
-        ("value", ~is_qualitative & ~number.is_finite(), pl.lit("not a finite number")),
+        ("value", ~is_qualitative & measured.is_null(), pl.lit("not a number")),
+        ("value", ~is_qualitative & ~measured.is_finite(), pl.lit("not a finite number")),
         (
             "unit",
             ~is_qualitative & pl.col("_factor").is_null(),
@@ -408,14 +311,14 @@ def _long(frame: pl.LazyFrame, rows: int) -> LabFile:
             ~is_qualitative & ((canonical < low) | (canonical > high)),
             pl.format("not a possible {} result ({})", pl.col("_test"), range_text),
         ),
-        *checks,
+        *person.checks,
     ]
     # a test given twice for one sample: the later rows are errors (as in ``parse_case``)
     repeat = pl.int_range(pl.len()).over(["_sample", "_test"], order_by="_line") > 0
     all_checks.append(("test", repeat, pl.lit("given twice for this sample")))
     index, field, reason = _first_error(all_checks)
     keyed = frame.with_columns(
-        _test=_text("test").str.to_lowercase(), _unit=_text("unit"), _sample=sample
+        _test=text("test").str.to_lowercase(), _unit=text("unit"), _sample=sample, **person.parsed
     ).join(factors, on=["_test", "_unit"], how="left", nulls_equal=True, maintain_order="left")
     checked = keyed.with_columns(_check=index)
     errors = checked.filter(pl.col("_check") >= 0).select(
@@ -425,7 +328,7 @@ def _long(frame: pl.LazyFrame, rows: int) -> LabFile:
         reason.alias("reason"),
     )
     good = checked.filter(pl.col("_check") < 0).with_columns(
-        _canonical=canonical, _word=word, **{f"_p_{k}": v for k, v in person.items()}
+        _canonical=canonical, _word=word, **{f"_p_{k}": v for k, v in person.facts.items()}
     )
     aggregations = [
         pl.col("_line").min().cast(pl.Int64).alias("_order"),
@@ -437,12 +340,12 @@ def _long(frame: pl.LazyFrame, rows: int) -> LabFile:
         )
     for test in qualitative:
         aggregations.append(pl.col("_word").filter(pl.col("_test") == test).first().alias(test))
-    for name in person:
+    for name in person.facts:
         aggregations.append(pl.col(f"_p_{name}").sort_by("_line").first().alias(name))
     facts = (
         good.group_by("_sample").agg(aggregations).rename({"_sample": "sample_id"}).sort("_order")
     )
-    return LabFile(complete_facts(facts), errors, "long", rows)
+    return LabFile(complete_facts(facts), errors, "long", rows, None, absent_facts(facts))
 
 
 def read_lab_file(path: Path) -> LabFile:

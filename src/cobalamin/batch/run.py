@@ -220,7 +220,7 @@ def run_batch(
     for target in (out, errors):
         _clean_stale(target)
     lab = read_lab_file(input_path)
-    compiled = compile_pack(pack)
+    compiled = compile_pack(pack, lab.constants)
     out_tmp, err_tmp = _partial(out), _partial(errors)
     try:
         if engine == "polars" and lab.rowwise is not None:

@@ -14,7 +14,8 @@ from pathlib import Path
 import polars as pl
 
 from cobalamin._errors import InputError
-from cobalamin.batch.io import _factor_table, _text, scan
+from cobalamin.batch.io import _factor_table, scan
+from cobalamin.batch.person_columns import text
 
 __all__ = ["trend_frame", "write_trend"]
 
@@ -29,19 +30,19 @@ def trend_frame(frame: pl.LazyFrame) -> pl.LazyFrame:
         frame = frame.with_columns(last_b12_injection=pl.lit(None, pl.String))
     factors = _factor_table(frame).lazy()
     keyed = frame.with_columns(
-        _test=_text("test").str.to_lowercase(),
-        _unit=_text("unit"),
+        _test=text("test").str.to_lowercase(),
+        _unit=text("unit"),
         _value=pl.col("value").cast(pl.String).str.replace(",", ".").cast(pl.Float64, strict=False),
-        _date=_text("date").str.to_date(strict=False),
-        _injected=_text("last_b12_injection").str.to_date(strict=False),
+        _date=text("date").str.to_date(strict=False),
+        _injected=text("last_b12_injection").str.to_date(strict=False),
     ).join(factors, on=["_test", "_unit"], how="left", nulls_equal=True)
     rows = keyed.filter(
         pl.col("_factor").is_not_null()
         & pl.col("_value").is_not_null()
         & pl.col("_date").is_not_null()
-        & _text("patient_id").is_not_null()
+        & text("patient_id").is_not_null()
     ).select(
-        _text("patient_id").alias("patient_id"),
+        text("patient_id").alias("patient_id"),
         pl.col("_test").alias("test"),
         pl.col("_date").alias("date"),
         (pl.col("_value") * pl.col("_factor")).alias("value"),
