@@ -14,7 +14,8 @@ from pathlib import Path
 import polars as pl
 
 from cobalamin._errors import InputError
-from cobalamin.batch.io import _factor_table, scan
+from cobalamin.batch.lab_file import scan
+from cobalamin.batch.long_form import factor_table
 from cobalamin.batch.person_columns import text
 
 __all__ = ["trend_frame", "write_trend"]
@@ -28,7 +29,7 @@ def trend_frame(frame: pl.LazyFrame) -> pl.LazyFrame:
             raise InputError(required, f"the trend input has no {required} column")
     if "last_b12_injection" not in names:
         frame = frame.with_columns(last_b12_injection=pl.lit(None, pl.String))
-    factors = _factor_table(frame).lazy()
+    factors = factor_table(frame).lazy()
     keyed = frame.with_columns(
         _test=text("test").str.to_lowercase(),
         _unit=text("unit"),

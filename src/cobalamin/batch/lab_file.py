@@ -1,0 +1,158 @@
+"""A lab file read lazily, and what both forms (wide and long) share to read it.
+
+Everything is lazy polars: nothing is read until a run sinks the frames. Validation mirrors
+``cobalamin.case.normalise_result``: an unknown test, a unit that cannot be converted, a value
+that is not a number or outside the catalogue's hard range, and a missing sample id are input
+errors; each goes to the error frame with its line number, field and reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import polars as pl
+
+from cobalamin._errors import CobalaminError, InputError
+from cobalamin.analytes import catalogue
+from cobalamin.batch.compile import encode_set
+from cobalamin.batch.person_columns import Check
+from cobalamin.knowledge.facts import base_facts
+from cobalamin.knowledge.logic import FactValue
+
+if TYPE_CHECKING:
+    from cobalamin.batch.long_form import Grouping
+
+__all__ = [
+    "ERROR_SCHEMA",
+    "LabFile",
+    "absent_facts",
+    "complete_facts",
+    "first_error",
+    "hard_range",
+    "no_sample_id",
+    "sample_id",
+    "scan",
+]
+
+ERROR_SCHEMA = {"line": pl.Int64, "sample_id": pl.String, "field": pl.String, "reason": pl.String}
+
+
+@dataclass(frozen=True)
+class LabFile:
+    """A lab file read lazily: ``facts`` (one row per sample), ``errors``, and what it was.
+
+    ``facts`` and ``errors`` are whole-file plans. In long form, grouping rows into samples
+    holds every sample in memory, so a run on a large file uses the parts instead: ``readable``
+    (rows that passed the row checks) and ``row_errors``, grouped bucket by bucket with
+    ``grouping``.
+    """
+
+    facts: pl.LazyFrame
+    errors: pl.LazyFrame
+    form: Literal["long", "wide"]
+    rows_in: int
+    constants: dict[str, FactValue]  # facts the file has no column for (the same on every row)
+    rowwise: pl.LazyFrame | None = None  # wide: every row, facts, _check, _field, _reason
+    readable: pl.LazyFrame | None = None  # long: readable rows, one per result
+    row_errors: pl.LazyFrame | None = None  # long: rows that failed a row check
+    grouping: Grouping | None = None  # long: how readable rows become samples
+
+
+def scan(path: Path) -> tuple[pl.LazyFrame, int]:
+    """The file as a lazy frame with a 1-based ``_line`` column, and its number of rows.
+
+    CSV is read as text (a bad value must be reported, not fail the read); ``_line`` is the line
+    in the file (the header is line 1). Parquet keeps its types; ``_line`` is the row number.
+    """
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise InputError("input", f"{path} does not exist")
+    try:
+        if suffix == ".parquet":
+            frame = pl.scan_parquet(path, row_index_name="_line", row_index_offset=1)
+        elif suffix in (".csv", ".txt", ".tsv"):
+            frame = pl.scan_csv(
+                path,
+                infer_schema=False,
+                separator="\t" if suffix == ".tsv" else ",",
+                row_index_name="_line",
+                row_index_offset=2,
+                missing_columns="insert",
+            )
+        else:
+            raise InputError("input", f"{path.name}: use a .csv, .tsv or .parquet file")
+        rows = int(frame.select(pl.len()).collect().item())
+    except CobalaminError:
+        raise
+    except Exception as exc:  # polars' own message is one line and names the problem
+        raise InputError("input", f"cannot read {path}: {str(exc).splitlines()[0]}") from None
+    return frame, rows
+
+
+def first_error(
+    checks: list[Check],
+) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(index of the first failing check or -1, its field, its reason).
+
+    Only the index is computed for every row; field and reason read ``_check`` and are meant
+    for the error rows alone (reasons may format text, which costs time on every row).
+    """
+    if not checks:
+        return pl.lit(-1, pl.Int32), pl.lit(None, pl.String), pl.lit(None, pl.String)
+    index: Any = pl.when(checks[0][1].fill_null(False)).then(pl.lit(0, pl.Int32))
+    for position, (_, bad, _) in enumerate(checks[1:], start=1):
+        index = index.when(bad.fill_null(False)).then(pl.lit(position, pl.Int32))
+    check = pl.col("_check")
+    field: Any = pl.when(check == 0).then(pl.lit(checks[0][0]))
+    reason: Any = pl.when(check == 0).then(checks[0][2])
+    for position, (name, _, why) in enumerate(checks[1:], start=1):
+        field = field.when(check == position).then(pl.lit(name))
+        reason = reason.when(check == position).then(why)
+    return index.otherwise(pl.lit(-1, pl.Int32)), field.otherwise(None), reason.otherwise(None)
+
+
+def sample_id() -> pl.Expr:
+    return pl.col("sample_id").cast(pl.String)
+
+
+def no_sample_id() -> pl.Expr:
+    sample = sample_id()
+    return sample.is_null() | (sample.str.len_bytes() == 0)
+
+
+def absent_facts(names: Collection[str]) -> dict[str, FactValue]:
+    """The base facts not among ``names`` (the columns a file gives), with the value every row
+    then has (as ``assess`` gives it: a missing result or category, false, the empty set)."""
+    defaults: dict[str, FactValue] = {"boolean": False, "set": frozenset()}
+    return {
+        name: defaults.get(spec.kind) for name, spec in base_facts().items() if name not in names
+    }
+
+
+def complete_facts(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Add every base fact the frame lacks (missing results, default person) and fix types."""
+    add: list[pl.Expr] = []
+    for name, value in absent_facts(frame.collect_schema().names()).items():
+        kind = base_facts()[name].kind
+        if kind == "number":
+            add.append(pl.lit(None, pl.Float64).alias(name))
+        elif kind == "category":
+            add.append(pl.lit(None, pl.String).alias(name))
+        elif kind == "boolean":
+            add.append(pl.lit(value, pl.Boolean).alias(name))
+        else:
+            add.append(pl.lit(encode_set(())).alias(name))
+    return frame.with_columns(add) if add else frame
+
+
+def hard_range(test: str) -> tuple[float, float, str]:
+    item = catalogue()[test]
+    assert item.hard_range is not None
+    return item.hard_range.low, item.hard_range.high, item.hard_range.unit
+
+
+def fmt(number: float) -> str:
+    return f"{number:g}"
