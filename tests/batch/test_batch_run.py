@@ -176,3 +176,36 @@ def test_sample_and_injection_dates_match_assess(tmp_path: Path) -> None:
     assert got == wanted
     assert "ifab_after_injection" in wanted["s_3_days"]
     assert "ifab_after_injection" not in wanted["s_30_days"] + wanted["s_injection_after"]
+
+
+@pytest.mark.parametrize(
+    ("form", "engine"), [("long", "polars"), ("long", "duckdb"), ("wide", "duckdb")]
+)
+def test_output_is_the_same_in_one_part_or_many(
+    tmp_path: Path, form: str, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Splitting into parts (and parts of parts) changes neither output nor errors: samples
+    stay whole, a repeated test is still an error, and the order is each sample's first line."""
+    from cobalamin.batch import staged
+
+    source = tmp_path / "in.csv"
+    long_file(source, 300, broken_share=0.1)
+    frame = pl.read_csv(source, infer_schema=False)
+    if form == "long":  # rows of one sample far apart, and some tests given twice
+        frame = pl.concat([frame, frame.head(20)]).sample(fraction=1.0, shuffle=True, seed=5)
+    else:
+        frame = frame.filter(pl.col("test") == "b12").select(
+            "sample_id", pl.col("value").alias("b12[pg/mL]"), "age", "sex"
+        )
+    frame.write_csv(source)
+    whole = run_batch(source, "gelderse-vallei", tmp_path / "whole.csv", engine=engine)  # type: ignore[arg-type]
+    monkeypatch.setattr(staged, "MAX_FAN", 3)  # 3 parts a pass: parts of 25 rows need two passes
+    parts = run_batch(
+        source, "gelderse-vallei", tmp_path / "parts.csv", engine=engine, part_rows=25
+    )  # type: ignore[arg-type]
+    assert parts.out.read_bytes() == whole.out.read_bytes()
+    assert parts.errors.read_bytes() == whole.errors.read_bytes()
+    errors = pl.read_csv(whole.errors)
+    assert (form == "long") == ("given twice for this sample" in errors["reason"].to_list())
+    assert errors["line"].is_sorted()
+    assert parts.rows_in == parts.rows_ok + parts.rows_error

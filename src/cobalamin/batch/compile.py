@@ -418,7 +418,7 @@ def apply(
 # Each text output depends on a few "dimensions": which relevant rule a first/unique table
 # fired, whether a collect rule fired, whether a test is already measured. Their digits form
 # one integer per row (cheap arithmetic); every possible signature is rendered once, in Python,
-# by ``reference_outputs`` (the same logic as ``assess``), and mapped with ``replace_strict``
+# by ``reference_outputs`` (the same logic as ``assess``), and looked up with ``gather``
 # into an ``Enum``: no per-row string building. Used when the signature space is small.
 
 MAX_SIGNATURES = 1 << 16

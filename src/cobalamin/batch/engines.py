@@ -73,12 +73,12 @@ def _to_polars(engine: Engine, result: Any) -> pl.DataFrame:
 
 
 def evaluate_file(compiled: CompiledPack, engine: Engine, facts: Path) -> pl.DataFrame:
-    """The outputs for a facts Parquet file on one engine, in input order, polars-typed."""
+    """The outputs (with ``sample_id, rows, _order``) for a facts Parquet file on one engine,
+    sorted by ``_order``, as a polars frame."""
     if engine not in ENGINES:
         raise InputError("engine", f"unknown engine {engine!r}", ", ".join(ENGINES))
     result = _to_polars(engine, evaluate_native(compiled, _read(engine, facts)))
-    final: pl.DataFrame = normalise_output(result.sort("_order"))
-    return final
+    return result.sort("_order")
 
 
 def normalise_output(frame: pl.DataFrame | pl.LazyFrame, *, text: bool = True) -> Any:

@@ -33,27 +33,24 @@ from cobalamin.batch.lab_file import (
 from cobalamin.batch.person_columns import number, person_columns, text
 from cobalamin.units import conversion_factor
 
-__all__ = ["Grouping", "factor_table", "read_long"]
+__all__ = ["TEST_IDS", "FactorLookup", "Grouping", "factor_table", "read_long"]
+
+TEST_IDS = tuple(catalogue())
 
 
 def factor_table(frame: pl.LazyFrame) -> pl.DataFrame:
-    """Every distinct (test, unit) of the file with what it means: ``_factor`` to the canonical
-    unit (null: not a valid pair), ``_low``/``_high``/``_range`` (the hard range), ``_kind``."""
-    pairs = (
-        frame.select(
-            text("test").str.to_lowercase().alias("_test"),
-            text("unit").alias("_unit"),
-        )
-        .unique()
-        .collect()
-    )
-    columns: dict[str, list[object]] = {k: [] for k in ("_factor", "_low", "_high", "_range")}
-    kinds: list[str | None] = []
-    for test, unit in pairs.iter_rows():
+    """Every distinct raw ``(test, unit)`` of the file (``_raw_test``, ``_raw_unit``) with what it
+    means: ``_test`` and ``_unit`` (trimmed; the test lowercased), ``_test_id`` (position in
+    ``TEST_IDS``; null: unknown test), ``_quantitative``, ``_qualitative``, ``_factor`` to the
+    canonical unit (null: not a valid pair) and ``_low``/``_high``/``_range`` (the hard range)."""
+    pairs = frame.select(_raw_keys()).unique().collect()
+    rows: list[tuple[object, ...]] = []
+    for raw_test, raw_unit in pairs.iter_rows():
+        test = (raw_test or "").strip().lower() or None
+        unit = (raw_unit or "").strip() or None
         item = catalogue().get(test) if test else None
-        kinds.append(None if item is None else item.kind)
         factor = low = high = span = None
-        if item is not None and item.kind == "quantitative":
+        if test is not None and item is not None and item.kind == "quantitative":
             low, high, canonical_unit = hard_range(test)
             span = f"{fmt(low)} to {fmt(high)} {canonical_unit}"
             if unit:
@@ -61,20 +58,73 @@ def factor_table(frame: pl.LazyFrame) -> pl.DataFrame:
                     factor = conversion_factor(test, unit)
                 except CobalaminError:
                     factor = None
-        for name, value in zip(columns, (factor, low, high, span), strict=True):
-            columns[name].append(value)
-    return pairs.with_columns(
-        _kind=pl.Series(kinds, dtype=pl.String),
-        _factor=pl.Series(columns["_factor"], dtype=pl.Float64),
-        _low=pl.Series(columns["_low"], dtype=pl.Float64),
-        _high=pl.Series(columns["_high"], dtype=pl.Float64),
-        _range=pl.Series(columns["_range"], dtype=pl.String),
-    )
+        test_id = None if item is None else TEST_IDS.index(str(test))
+        quantitative = item is not None and item.kind == "quantitative"
+        qualitative = item is not None and item.kind == "qualitative"
+        rows.append((raw_test, raw_unit, test, unit, test_id, quantitative, qualitative, factor,
+                     low, high, span))  # fmt: skip
+    schema = {"_raw_test": pl.String, "_raw_unit": pl.String, "_test": pl.String,
+              "_unit": pl.String, "_test_id": pl.Int32, "_quantitative": pl.Boolean,
+              "_qualitative": pl.Boolean, "_factor": pl.Float64, "_low": pl.Float64,
+              "_high": pl.Float64, "_range": pl.String}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _raw_keys() -> list[pl.Expr]:
+    return [
+        pl.col("test").cast(pl.String).alias("_raw_test"),
+        pl.col("unit").cast(pl.String).alias("_raw_unit"),
+    ]
+
+
+_MAX_CELLS = 1_000_000
+
+
+def _position(column: str, values: list[str | None]) -> pl.Expr:
+    """The index of each row's raw text in ``values`` (which holds every text of the column):
+    the code of an Enum with those categories (a cast that streams; ``replace_strict`` does not)."""
+    known = [v for v in values if v is not None]
+    index = pl.col(column).cast(pl.String).cast(pl.Enum(known)).to_physical().cast(pl.Int64)
+    return index.fill_null(len(known)) if None in values else index
+
+
+class FactorLookup:
+    """The factor table of a file, read per row through one integer column ``_cell``.
+
+    ``_cell`` is the row's place in a grid of the distinct raw tests and units; a column of
+    the table is an array indexed by it. No join and nothing trimmed or lowercased per row; a
+    text column (needed for error messages only) is built only where it is read.
+    """
+
+    def __init__(self, factors: pl.DataFrame) -> None:
+        raw = list(zip(factors["_raw_test"], factors["_raw_unit"], strict=True))
+        tests = list(dict.fromkeys(t for t, _ in raw))
+        units = list(dict.fromkeys(u for _, u in raw))
+        self.tests = [t for t in tests if t is not None] + ([None] if None in tests else [])
+        self.units = [u for u in units if u is not None] + ([None] if None in units else [])
+        if len(self.tests) * len(self.units) > _MAX_CELLS:
+            raise InputError("unit", "too many different spellings of tests and units in one file")
+        row_of = {pair: i for i, pair in enumerate(raw)}
+        self.grid = [row_of.get((t, u)) for t in self.tests for u in self.units]
+        self.factors = factors
+
+    def cell(self) -> pl.Expr:
+        width = len(self.units)
+        return (_position("test", self.tests) * width + _position("unit", self.units)).alias(
+            "_cell"
+        )
+
+    def column(self, name: str) -> pl.Expr:
+        """The table's column ``name`` for every row (needs ``_cell``)."""
+        source = self.factors[name]
+        values = [None if i is None else source[i] for i in self.grid]
+        return pl.lit(pl.Series(values, dtype=source.dtype)).gather(pl.col("_cell"))
 
 
 @dataclass(frozen=True)
 class Grouping:
-    """How readable rows (``_sample, _line, _test, _canonical, _word, _p_*``) become samples."""
+    """How readable rows (``_sample, _line, _test, _canonical, _word, _p_*``), in file order,
+    become samples. ``_test`` is the test's position in ``TEST_IDS``."""
 
     quantitative: tuple[str, ...]  # the tests that occur in the file
     qualitative: tuple[str, ...]
@@ -82,9 +132,8 @@ class Grouping:
 
     def mark_repeats(self, readable: pl.LazyFrame) -> pl.LazyFrame:
         """Adds ``_repeat``: a test given twice for one sample; the later rows are errors (as in
-        ``parse_case``)."""
-        order = pl.int_range(pl.len()).over(["_sample", "_test"], order_by="_line")
-        return readable.with_columns(_repeat=order > 0)
+        ``parse_case``). The rows must be in file order (they are: filters keep the order)."""
+        return readable.with_columns(_repeat=~pl.struct("_sample", "_test").is_first_distinct())
 
     @staticmethod
     def repeat_errors(marked: pl.LazyFrame) -> pl.LazyFrame:
@@ -102,12 +151,13 @@ class Grouping:
             pl.len().cast(pl.Int64).alias("rows"),
         ]
         for test in self.quantitative:
-            is_test = pl.col("_test") == test
+            is_test = pl.col("_test") == TEST_IDS.index(test)
             aggregations.append(pl.col("_canonical").filter(is_test).first().alias(test))
         for test in self.qualitative:
-            aggregations.append(pl.col("_word").filter(pl.col("_test") == test).first().alias(test))
-        for name in self.person:
-            aggregations.append(pl.col(f"_p_{name}").sort_by("_line").first().alias(name))
+            is_test = pl.col("_test") == TEST_IDS.index(test)
+            aggregations.append(pl.col("_word").filter(is_test).first().alias(test))
+        for name in self.person:  # the first row's (group_by keeps the file order in a group)
+            aggregations.append(pl.col(f"_p_{name}").first().alias(name))
         grouped = (
             marked.filter(~pl.col("_repeat"))
             .group_by("_sample")
@@ -137,60 +187,51 @@ def read_long(frame: pl.LazyFrame, rows: int) -> LabFile:
         for t, a in catalogue().items()
         if a.kind == "qualitative" and t in present
     }
-    word = text("value").str.to_lowercase()
+    # words are read only when the file has qualitative tests: lowercasing costs on every row
+    word = text("value").str.to_lowercase() if qualitative else pl.lit(None, pl.String)
+    lookup = FactorLookup(factors)
+    test_id, test_name = lookup.column("_test_id"), lookup.column("_test")
     word_ok = pl.lit(False)
     for test, allowed in qualitative.items():
-        word_ok = word_ok | ((pl.col("_test") == test) & word.is_in(allowed))
-    is_qualitative = pl.col("_kind") == "qualitative"
-    is_quantitative = pl.col("_kind") == "quantitative"
+        word_ok = word_ok | ((test_id == TEST_IDS.index(test)) & word.is_in(allowed))
+    is_qualitative = lookup.column("_qualitative")
+    is_quantitative = lookup.column("_quantitative")
+    factor = lookup.column("_factor")
     measured = number("value", schema)
-    canonical = measured * pl.col("_factor")
+    canonical = measured * factor
     person = person_columns(schema)
     checks = [
         ("sample_id", no_sample_id(), pl.lit("missing id")),
         (
             "test",
-            pl.col("_kind").is_null(),
-            pl.format("unknown test {}", pl.col("_test").fill_null("(empty)")),
+            test_id.is_null(),
+            pl.format("unknown test {}", test_name.fill_null("(empty)")),
         ),
         (
             "value",
             is_qualitative & ~word_ok,
-            pl.format("{} is not a result of {}", word.fill_null("(empty)"), pl.col("_test")),
+            pl.format("{} is not a result of {}", word.fill_null("(empty)"), test_name),
         ),
         ("value", is_quantitative & measured.is_null(), pl.lit("not a number")),
         ("value", is_quantitative & ~measured.is_finite(), pl.lit("not a finite number")),
         (
             "unit",
-            is_quantitative & pl.col("_factor").is_null(),
+            is_quantitative & factor.is_null(),
             pl.format(
-                "unknown unit {} for {}", pl.col("_unit").fill_null("(empty)"), pl.col("_test")
+                "unknown unit {} for {}", lookup.column("_unit").fill_null("(empty)"), test_name
             ),
         ),
         (
             "value",
-            is_quantitative & ((canonical < pl.col("_low")) | (canonical > pl.col("_high"))),
-            pl.format("not a possible {} result ({})", pl.col("_test"), pl.col("_range")),
+            is_quantitative
+            & ((canonical < lookup.column("_low")) | (canonical > lookup.column("_high"))),
+            pl.format("not a possible {} result ({})", test_name, lookup.column("_range")),
         ),
         *person.checks,
     ]
     index, field, reason = first_error(checks)
-    checked = (
-        frame.with_columns(
-            _test=text("test").str.to_lowercase(),
-            _unit=text("unit"),
-            _sample=sample_id(),
-            **person.parsed,
-        )
-        .join(
-            factors.lazy(),
-            on=["_test", "_unit"],
-            how="left",
-            nulls_equal=True,
-            maintain_order="left",
-        )
-        .with_columns(_check=index)
-    )
+    parsed = frame.with_columns(lookup.cell(), _sample=sample_id(), **person.parsed)
+    checked = parsed.with_columns(_check=index)
     row_errors = checked.filter(pl.col("_check") >= 0).select(
         pl.col("_line").cast(pl.Int64).alias("line"),
         pl.col("_sample").alias("sample_id"),
@@ -200,7 +241,7 @@ def read_long(frame: pl.LazyFrame, rows: int) -> LabFile:
     readable = checked.filter(pl.col("_check") < 0).select(
         "_sample",
         "_line",
-        "_test",
+        test_id.alias("_test"),
         pl.when(is_quantitative).then(canonical).alias("_canonical"),
         pl.when(is_qualitative).then(word).alias("_word"),
         *[expr.alias(f"_p_{name}") for name, expr in person.facts.items()],

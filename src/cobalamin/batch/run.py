@@ -16,15 +16,15 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import polars as pl
-import pyarrow.parquet as pq
 
 from cobalamin._errors import CobalaminError, InputError
 from cobalamin.batch.compile import CompiledPack, apply_polars, compile_pack
-from cobalamin.batch.engines import ENGINES, Engine, evaluate_file, normalise_output
+from cobalamin.batch.engines import ENGINES, Engine, normalise_output
+from cobalamin.batch.files import Writer, is_parquet, sink
 from cobalamin.batch.io import ERROR_SCHEMA, read_lab_file
+from cobalamin.batch.staged import PART_ROWS, run_in_parts
 from cobalamin.knowledge.loader import load_pack
 from cobalamin.knowledge.model import Pack
 
@@ -79,55 +79,6 @@ def _clean_stale(path: Path) -> None:
                 stale.unlink() if stale.is_file() else shutil.rmtree(stale)
 
 
-def _is_parquet(path: Path) -> bool:
-    return path.suffix.lower() == ".parquet"
-
-
-def _sink(frame: pl.LazyFrame, path: Path) -> pl.LazyFrame:
-    if _is_parquet(path):
-        return frame.sink_parquet(path, lazy=True)
-    return frame.sink_csv(path, lazy=True)
-
-
-def _write(frame: pl.DataFrame, path: Path) -> None:
-    if _is_parquet(path):
-        frame.write_parquet(path)
-    else:
-        frame.write_csv(path)
-
-
-class _Writer:
-    """Appends polars batches to a CSV or Parquet file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.rows = 0
-        self._parquet: pq.ParquetWriter | None = None
-        self._csv: Any = None
-
-    def write(self, frame: pl.DataFrame) -> None:
-        if _is_parquet(self.path):
-            table = frame.to_arrow()
-            if self._parquet is None:
-                self._parquet = pq.ParquetWriter(self.path, table.schema, compression="zstd")
-            self._parquet.write_table(table)
-        else:
-            if self._csv is None:
-                self._csv = self.path.open("wb")
-                frame.write_csv(self._csv, include_header=True)
-            else:
-                frame.write_csv(self._csv, include_header=False)
-        self.rows += frame.height
-
-    def close(self, empty: pl.DataFrame) -> None:
-        if self._parquet is None and self._csv is None:
-            _write(empty, self.path)
-        if self._parquet is not None:
-            self._parquet.close()
-        if self._csv is not None:
-            self._csv.close()
-
-
 def _empty_output(compiled: CompiledPack) -> pl.DataFrame:
     frame = pl.DataFrame(
         {"sample_id": [], "rows": [], "_order": []},
@@ -153,12 +104,12 @@ def _run_rowwise(
     """Wide form on polars: one streaming pass, every batch split into outputs and errors."""
     if progress is None:  # one streaming pass (shared scan), two sinks written in parallel
         fine = rowwise.filter(pl.col("_check") < 0).drop("_check", "_field", "_reason")
-        good_rows = normalise_output(apply_polars(compiled, fine, KEEP), text=not _is_parquet(out))
-        pl.collect_all([_sink(good_rows, out), _sink(errors_plan, errors)], engine="streaming")
+        good_rows = normalise_output(apply_polars(compiled, fine, KEEP), text=not is_parquet(out))
+        pl.collect_all([sink(good_rows, out), sink(errors_plan, errors)], engine="streaming")
         return
     keep = (*KEEP, "_field", "_reason")
     plan = apply_polars(compiled, rowwise, keep)
-    out_writer, err_writer = _Writer(out), _Writer(errors)
+    out_writer, err_writer = Writer(out), Writer(errors)
     done = 0
     for batch in plan.collect_batches(chunk_size=chunk_rows, engine="streaming"):
         bad = batch.get_column("_field").is_not_null()
@@ -173,7 +124,7 @@ def _run_rowwise(
             )
             batch = batch.filter(~bad)
         if batch.height:
-            out_writer.write(normalise_output(batch, text=not _is_parquet(out)))
+            out_writer.write(normalise_output(batch, text=not is_parquet(out)))
         done += int(bad.len())
         if progress is not None:
             progress(done, rows_in)
@@ -193,7 +144,7 @@ def _workdir(near: Path) -> Iterator[Path]:
 
 
 def _count(path: Path, column: str | None = None) -> int:
-    frame = pl.scan_parquet(path) if _is_parquet(path) else pl.scan_csv(path, infer_schema=False)
+    frame = pl.scan_parquet(path) if is_parquet(path) else pl.scan_csv(path, infer_schema=False)
     if column is None:
         return int(frame.select(pl.len()).collect().item())
     return int(frame.select(pl.col(column).cast(pl.Int64).sum()).collect().item() or 0)
@@ -207,8 +158,13 @@ def run_batch(
     engine: Engine = "polars",
     progress: Progress | None = None,
     chunk_rows: int = 250_000,
+    part_rows: int = PART_ROWS,
 ) -> RunReport:
-    """Interpret every sample of a lab file with one pack; see the module docstring."""
+    """Interpret every sample of a lab file with one pack; see the module docstring.
+
+    Wide form on polars streams in one pass (``chunk_rows`` per progress step); long form and
+    the other engines run in parts of at most ``part_rows`` rows (``cobalamin.batch.staged``).
+    """
     if engine not in ENGINES:
         raise InputError("engine", f"unknown engine {engine!r}", ", ".join(ENGINES))
     pack = pack if isinstance(pack, Pack) else load_pack(pack)
@@ -235,17 +191,22 @@ def run_batch(
                 progress,
                 chunk_rows,
             )
-        elif engine == "polars":
-            plan = apply_polars(compiled, lab.facts, KEEP)
-            result = normalise_output(plan, text=not _is_parquet(out))
-            pl.collect_all([_sink(result, out_tmp), _sink(lab.errors, err_tmp)])
         else:
+            text = not is_parquet(out)
+            out_writer, err_writer = Writer(out_tmp), Writer(err_tmp)
             with _workdir(out) as work:
-                facts = work / "facts.parquet"
-                pl.collect_all(
-                    [lab.facts.sink_parquet(facts, lazy=True), _sink(lab.errors, err_tmp)]
+                run_in_parts(
+                    lab,
+                    compiled,
+                    engine,
+                    work,
+                    lambda frame: out_writer.write(normalise_output(frame, text=text)),
+                    err_writer.write,
+                    part_rows,
+                    None if progress is None else lambda done: progress(done, lab.rows_in),
                 )
-                _write(evaluate_file(compiled, engine, facts), out_tmp)
+            out_writer.close(_empty_output(compiled))
+            err_writer.close(pl.DataFrame(schema=ERROR_SCHEMA))
         if progress is not None:
             progress(lab.rows_in, lab.rows_in)
         rows_error = _count(err_tmp)

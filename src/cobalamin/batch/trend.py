@@ -15,7 +15,7 @@ import polars as pl
 
 from cobalamin._errors import InputError
 from cobalamin.batch.lab_file import scan
-from cobalamin.batch.long_form import factor_table
+from cobalamin.batch.long_form import FactorLookup, factor_table
 from cobalamin.batch.person_columns import text
 
 __all__ = ["trend_frame", "write_trend"]
@@ -29,14 +29,14 @@ def trend_frame(frame: pl.LazyFrame) -> pl.LazyFrame:
             raise InputError(required, f"the trend input has no {required} column")
     if "last_b12_injection" not in names:
         frame = frame.with_columns(last_b12_injection=pl.lit(None, pl.String))
-    factors = factor_table(frame).lazy()
+    lookup = FactorLookup(factor_table(frame))
     keyed = frame.with_columns(
-        _test=text("test").str.to_lowercase(),
-        _unit=text("unit"),
+        lookup.cell(),
         _value=pl.col("value").cast(pl.String).str.replace(",", ".").cast(pl.Float64, strict=False),
         _date=text("date").str.to_date(strict=False),
         _injected=text("last_b12_injection").str.to_date(strict=False),
-    ).join(factors, on=["_test", "_unit"], how="left", nulls_equal=True)
+    )
+    keyed = keyed.with_columns(_factor=lookup.column("_factor"), _test=lookup.column("_test"))
     rows = keyed.filter(
         pl.col("_factor").is_not_null()
         & pl.col("_value").is_not_null()
