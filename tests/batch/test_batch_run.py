@@ -123,9 +123,10 @@ def test_killed_run_leaves_nothing_and_rerun_is_identical(tmp_path: Path) -> Non
     pl.DataFrame({"sample_id": pl.int_range(n, eager=True).cast(pl.String),
                   "b12": rng.lognormal(5.5, 0.5, n)}).write_parquet(source)  # fmt: skip
     out = tmp_path / "out.csv"
-    code = (
-        "import sys; from pathlib import Path; from cobalamin.batch.run import run_batch; "
-        f"run_batch(Path({str(source)!r}), 'gelderse-vallei', Path({str(out)!r}), chunk_rows=50_000)"
+    code = (  # a progress callback that dawdles keeps the run going long enough to kill it
+        "import time; from pathlib import Path; from cobalamin.batch.run import run_batch; "
+        f"run_batch(Path({str(source)!r}), 'gelderse-vallei', Path({str(out)!r}), "
+        "progress=lambda done, total: time.sleep(0.05))"
     )
     process = subprocess.Popen([sys.executable, "-c", code])
     deadline = time.time() + 60

@@ -13,6 +13,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,46 +91,39 @@ def _empty_output(compiled: CompiledPack) -> pl.DataFrame:
     return normalise_output(frame)  # type: ignore[no-any-return]
 
 
-def _run_rowwise(
+def _counted(frame: pl.LazyFrame, column: str, tell: Callable[[int], None]) -> pl.LazyFrame:
+    """``frame`` whose ``column`` tells how many rows have passed (once per streamed batch)."""
+    seen = 0
+    lock = threading.Lock()
+    dtype = frame.collect_schema()[column]
+
+    def count(series: pl.Series) -> pl.Series:
+        nonlocal seen
+        with lock:  # batches arrive on the engine's threads
+            seen += len(series)
+            tell(seen)
+        return series
+
+    passed = pl.col(column).map_batches(count, return_dtype=dtype, is_elementwise=True)
+    return frame.with_columns(passed)
+
+
+def _run_wide(
     rowwise: pl.LazyFrame,
     errors_plan: pl.LazyFrame,
-    pack: Pack,
     compiled: CompiledPack,
     out: Path,
     errors: Path,
     rows_in: int,
     progress: Progress | None,
-    chunk_rows: int,
 ) -> None:
-    """Wide form on polars: one streaming pass, every batch split into outputs and errors."""
-    if progress is None:  # one streaming pass (shared scan), two sinks written in parallel
-        fine = rowwise.filter(pl.col("_check") < 0).drop("_check", "_field", "_reason")
-        good_rows = normalise_output(apply_polars(compiled, fine, KEEP), text=not is_parquet(out))
-        pl.collect_all([sink(good_rows, out), sink(errors_plan, errors)], engine="streaming")
-        return
-    keep = (*KEEP, "_field", "_reason")
-    plan = apply_polars(compiled, rowwise, keep)
-    out_writer, err_writer = Writer(out), Writer(errors)
-    done = 0
-    for batch in plan.collect_batches(chunk_size=chunk_rows, engine="streaming"):
-        bad = batch.get_column("_field").is_not_null()
-        if bad.any():
-            err_writer.write(
-                batch.filter(bad).select(
-                    pl.col("_order").alias("line"),
-                    pl.col("sample_id").cast(pl.String),
-                    pl.col("_field").alias("field"),
-                    pl.col("_reason").alias("reason"),
-                )
-            )
-            batch = batch.filter(~bad)
-        if batch.height:
-            out_writer.write(normalise_output(batch, text=not is_parquet(out)))
-        done += int(bad.len())
-        if progress is not None:
-            progress(done, rows_in)
-    out_writer.close(_empty_output(compiled))
-    err_writer.close(pl.DataFrame(schema=ERROR_SCHEMA))
+    """Wide form on polars: one streaming pass (shared scan), two sinks written in parallel."""
+    if progress is not None:  # counted on a column every output row has (rows with errors
+        # may be filtered out before it: the count then ends short, and the run's end says done)
+        rowwise = _counted(rowwise, "sample_id", lambda done: progress(min(done, rows_in), rows_in))
+    fine = rowwise.filter(pl.col("_check") < 0).drop("_check", "_field", "_reason")
+    good_rows = normalise_output(apply_polars(compiled, fine, KEEP), text=not is_parquet(out))
+    pl.collect_all([sink(good_rows, out), sink(errors_plan, errors)], engine="streaming")
 
 
 @contextlib.contextmanager
@@ -157,13 +151,12 @@ def run_batch(
     errors: Path | None = None,
     engine: Engine = "polars",
     progress: Progress | None = None,
-    chunk_rows: int = 250_000,
     part_rows: int = PART_ROWS,
 ) -> RunReport:
     """Interpret every sample of a lab file with one pack; see the module docstring.
 
-    Wide form on polars streams in one pass (``chunk_rows`` per progress step); long form and
-    the other engines run in parts of at most ``part_rows`` rows (``cobalamin.batch.staged``).
+    Wide form on polars streams in one pass; long form and the other engines run in parts of
+    at most ``part_rows`` rows (``cobalamin.batch.staged``). ``progress`` is told the rows done.
     """
     if engine not in ENGINES:
         raise InputError("engine", f"unknown engine {engine!r}", ", ".join(ENGINES))
@@ -180,17 +173,7 @@ def run_batch(
     out_tmp, err_tmp = _partial(out), _partial(errors)
     try:
         if engine == "polars" and lab.rowwise is not None:
-            _run_rowwise(
-                lab.rowwise,
-                lab.errors,
-                pack,
-                compiled,
-                out_tmp,
-                err_tmp,
-                lab.rows_in,
-                progress,
-                chunk_rows,
-            )
+            _run_wide(lab.rowwise, lab.errors, compiled, out_tmp, err_tmp, lab.rows_in, progress)
         else:
             text = not is_parquet(out)
             out_writer, err_writer = Writer(out_tmp), Writer(err_tmp)
