@@ -210,3 +210,26 @@ def test_output_is_the_same_in_one_part_or_many(
     assert (form == "long") == ("given twice for this sample" in errors["reason"].to_list())
     assert errors["line"].is_sorted()
     assert parts.rows_in == parts.rows_ok + parts.rows_error
+
+
+def test_facts_handed_to_another_engine_give_the_batch_output(tmp_path: Path) -> None:
+    """The cluster recipe of docs/laboratory.md: facts written by polars, evaluated elsewhere."""
+    import duckdb
+
+    from cobalamin.batch.compile import compile_pack
+    from cobalamin.batch.engines import evaluate_native, normalise_output
+    from cobalamin.batch.io import read_lab_file
+    from cobalamin.knowledge.loader import load_pack
+
+    source = tmp_path / "export.csv"
+    long_file(source, 150, broken_share=0.1)
+    lab = read_lab_file(source)
+    lab.facts.sink_parquet(tmp_path / "facts.parquet")
+    compiled = compile_pack(load_pack("gelderse-vallei"))  # no constants: the facts are complete
+    native = evaluate_native(compiled, duckdb.read_parquet(str(tmp_path / "facts.parquet")))
+    elsewhere = normalise_output(pl.from_arrow(native.to_arrow_table()).sort("_order"))
+    report = run_batch(source, "gelderse-vallei", tmp_path / "out.parquet")
+    batch = pl.read_parquet(report.out).with_columns(
+        pl.col(pl.Categorical, pl.Enum).cast(pl.String)
+    )
+    assert elsewhere.equals(batch)
