@@ -18,11 +18,11 @@ import polars as pl
 from cobalamin._errors import InputError
 from cobalamin.batch.compile import OUTPUT_COLUMNS, CompiledPack, apply
 
-__all__ = ["ENGINES", "Engine", "evaluate_file", "evaluate_native", "spark_session"]
+__all__ = ["ENGINES", "KEEP", "Engine", "evaluate_file", "evaluate_native", "spark_session"]
 
 Engine = Literal["polars", "duckdb", "spark", "dask"]
 ENGINES: tuple[Engine, ...] = ("polars", "duckdb", "spark", "dask")
-KEEP = ("sample_id", "rows", "_order")
+KEEP = ("sample_id", "rows", "_order")  # passed through every engine: id, input rows, order
 
 
 @cache

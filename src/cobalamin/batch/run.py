@@ -22,7 +22,7 @@ import polars as pl
 
 from cobalamin._errors import CobalaminError, InputError
 from cobalamin.batch.compile import CompiledPack, apply_polars, compile_pack
-from cobalamin.batch.engines import ENGINES, Engine, normalise_output
+from cobalamin.batch.engines import ENGINES, KEEP, Engine, normalise_output
 from cobalamin.batch.files import Writer, is_parquet, sink
 from cobalamin.batch.io import ERROR_SCHEMA, read_lab_file
 from cobalamin.batch.staged import PART_ROWS, run_in_parts
@@ -32,7 +32,6 @@ from cobalamin.knowledge.model import Pack
 __all__ = ["Progress", "RunReport", "default_errors_path", "run_batch"]
 
 Progress = Callable[[int, int], None]  # (rows done, rows in)
-KEEP = ("sample_id", "rows", "_order")
 
 
 @dataclass(frozen=True)

@@ -22,15 +22,14 @@ from pathlib import Path
 import polars as pl
 
 from cobalamin.batch.compile import CompiledPack, apply_polars
-from cobalamin.batch.engines import Engine, evaluate_file
+from cobalamin.batch.engines import KEEP, Engine, evaluate_file
 from cobalamin.batch.lab_file import LabFile
 from cobalamin.batch.long_form import Grouping
 
 __all__ = ["MAX_FAN", "PART_ROWS", "merge_sorted", "run_in_parts", "split"]
 
-PART_ROWS = 2_000_000  # about 0.5 GB at the peak of grouping a long-form part (measured)
+PART_ROWS = 2_000_000  # the whole run then peaks at about 1 GB (benchmarks/bench_memory.py)
 MAX_FAN = 32  # parts per pass: every part costs a filter on every row and a write buffer
-KEEP = ("sample_id", "rows", "_order")
 _ROW_GROUP = 65_536  # small row groups: each open part buffers one
 
 
@@ -74,12 +73,12 @@ def split(
 
 
 class _SortedPart:
-    """A parquet file sorted by ``key``, read in slices of ``rows``."""
+    """A parquet file (sorted), read in slices of ``rows``."""
 
-    def __init__(self, path: Path, key: str, rows: int) -> None:
+    def __init__(self, path: Path, rows: int) -> None:
         self.frame = pl.scan_parquet(path)
         self.total = _rows(path)
-        self.key, self.rows, self.offset = key, rows, 0
+        self.rows, self.offset = rows, 0
         self.buffer: pl.DataFrame | None = None
 
     @property
@@ -105,7 +104,7 @@ def merge_sorted(
     parts that have more to come can be written now (later rows of a sorted part are never
     smaller). Memory is about ``budget_rows`` rows, whatever the files' size.
     """
-    parts = [_SortedPart(path, key, max(1_000, budget_rows // len(paths))) for path in paths]
+    parts = [_SortedPart(path, max(1_000, budget_rows // len(paths))) for path in paths]
     while True:
         for part in parts:
             part.fill()
