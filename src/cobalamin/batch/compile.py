@@ -28,7 +28,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import reduce
+from functools import cached_property, reduce
 from typing import Any
 
 import narwhals as nw
@@ -83,6 +83,11 @@ class CompiledPack:
     outputs: tuple[tuple[str, nw.Expr], ...]
     reads: tuple[str, ...]
     pack: Pack  # the pack's tables followed by the safety tables (alerts only)
+
+    @cached_property
+    def polars_outputs(self) -> list[pl.Expr] | None:
+        """The signature-lookup outputs, rendered once (a run applies them to every part)."""
+        return polars_outputs(self)
 
 
 Cond = bool | nw.Expr  # decided while compiling (a constant fact), or per row
@@ -674,7 +679,7 @@ def apply_polars(
     compiled: CompiledPack, frame: pl.LazyFrame, keep: Sequence[str] = ("sample_id",)
 ) -> pl.LazyFrame:
     """``apply`` on a polars LazyFrame, with the signature fast path when the pack allows it."""
-    fast = polars_outputs(compiled)
+    fast = compiled.polars_outputs
     if fast is None:
         result: pl.LazyFrame = apply(compiled, nw.from_native(frame), keep).to_native()
         return result
