@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-
 from cobalamin._assess import assess
+
 from cobalamin.batch.run import run_batch
 from cobalamin.knowledge.loader import load_pack
 

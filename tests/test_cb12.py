@@ -6,8 +6,7 @@ import math
 
 import pytest
 
-from cobalamin import cb12
-from cobalamin.cb12 import category_of
+from cobalamin import cb12, default_knowledge
 
 MARKERS = {"b12": 300.0, "holotc": 70.0, "mma": 0.2, "hcy": 10.0}
 
@@ -23,13 +22,13 @@ MARKERS = {"b12": 300.0, "holotc": 70.0, "mma": 0.2, "hcy": 10.0}
     ],
 )
 def test_viapath_categories(value: float, category: str) -> None:
-    assert category_of(value) == category
+    assert default_knowledge().cb12.category_of(value) == category
 
 
 def test_boundary_minus_half_is_not_deficient() -> None:
     # paper B abstract: deficiency is cB12 < -0.5 (VERIFIED)
-    assert category_of(-0.5) == "adequate"
-    assert category_of(-0.5000001) == "low"
+    assert default_knowledge().cb12.category_of(-0.5) == "adequate"
+    assert default_knowledge().cb12.category_of(-0.5000001) == "low"
 
 
 def test_withheld_while_unverified() -> None:

@@ -6,33 +6,43 @@
     >>> result.deficiency, [t.test for t in result.next_tests if t.reflex]
     ('indeterminate', ['mma'])
 
-Output is decision support for professionals, never a diagnosis.
+Every function takes an optional ``knowledge`` (``cobalamin.Knowledge``: the package's data plus
+site folders); without it the cached default is used. Output is decision support for
+professionals, never a diagnosis.
 """
 
-from cobalamin._assess import assess
-from cobalamin._errors import CobalaminError, InputError, KnowledgeError, PackError, UnitError
 from cobalamin.assessment import Alert, Assessment, Finding, NextTestAdvice
-from cobalamin.care import (
-    FollowUp,
-    Plan,
-    Screening,
-    Workup,
+from cobalamin.care.followup import FollowUp
+from cobalamin.care.screening import Screening
+from cobalamin.care.treatment import Plan
+from cobalamin.care.workup import Workup
+from cobalamin.case import Case
+from cobalamin.defaults import default_knowledge
+from cobalamin.errors import CobalaminError, InputError, KnowledgeError, PackError, UnitError
+from cobalamin.facade import (
+    assess,
+    builtin_pack_ids,
+    cb12,
     follow_up,
+    load_pack,
+    pack_ids,
+    parse_case,
+    parse_person,
     plan,
     regimen_ids,
     safety_alerts,
     screen,
     screen_all,
+    screening_pack_ids,
+    to_canonical,
     workup,
 )
-from cobalamin.case import Case, parse_case
-from cobalamin.cb12 import compute as cb12
-from cobalamin.knowledge.loader import builtin_pack_ids, load_pack
 from cobalamin.knowledge.model import Pack
+from cobalamin.knowledge.registry import Knowledge
 from cobalamin.nutrition.intake import intake
-from cobalamin.person import Person, parse_person
+from cobalamin.person import Person
 from cobalamin.physiology.simulate import simulate
-from cobalamin.units import to_canonical
+from cobalamin.version import ENGINE_VERSION as __version__
 
 __all__ = [
     "Alert",
@@ -42,6 +52,7 @@ __all__ = [
     "Finding",
     "FollowUp",
     "InputError",
+    "Knowledge",
     "KnowledgeError",
     "NextTestAdvice",
     "Pack",
@@ -51,12 +62,15 @@ __all__ = [
     "Screening",
     "UnitError",
     "Workup",
+    "__version__",
     "assess",
     "builtin_pack_ids",
     "cb12",
+    "default_knowledge",
     "follow_up",
     "intake",
     "load_pack",
+    "pack_ids",
     "parse_case",
     "parse_person",
     "plan",
@@ -64,6 +78,7 @@ __all__ = [
     "safety_alerts",
     "screen",
     "screen_all",
+    "screening_pack_ids",
     "simulate",
     "to_canonical",
     "workup",

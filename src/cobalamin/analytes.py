@@ -1,19 +1,21 @@
 """The analyte catalogue: test ids, LOINC codes, canonical units, molar masses, ranges.
 
-The catalogue is data (``data/analytes.yaml``); this module only loads and validates it.
+The catalogue is data (``data/analytes.yaml``); this module only validates it. It is loaded
+once per ``Knowledge`` (``cobalamin.knowledge.registry``).
 """
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from cobalamin._data import data_path, read_yaml
-from cobalamin._errors import InputError, KnowledgeError
+from cobalamin.datafiles import read_yaml_document
+from cobalamin.errors import InputError
 
-__all__ = ["Analyte", "LoincCode", "Range", "analyte", "analyte_for_loinc", "catalogue"]
+__all__ = ["Analyte", "AnalyteCatalogue", "LoincCode", "Range"]
 
 
 class _Frozen(BaseModel):
@@ -71,36 +73,43 @@ class Analyte(_Frozen):
         return self
 
 
-@cache
-def catalogue() -> dict[str, Analyte]:
-    """Every analyte by test id, loaded once."""
-    path = data_path("analytes.yaml")
-    raw = read_yaml(path)
-    result: dict[str, Analyte] = {}
-    for test_id, entry in raw.items():
-        try:
-            result[test_id] = Analyte.model_validate({"id": test_id, **entry})
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"])
-            raise KnowledgeError(f"{path}: {test_id}.{loc}", first["msg"]) from None
-    return result
+class AnalyteCatalogue(Mapping[str, Analyte]):
+    """Every analyte by test id (``data/analytes.yaml``), with lookups by LOINC code."""
 
+    def __init__(self, items: Mapping[str, Analyte]) -> None:
+        self._items = dict(items)
+        self._by_loinc = {code.code: a.id for a in self._items.values() for code in a.loinc}
 
-def analyte(test_id: str, *, field: str = "test") -> Analyte:
-    """The analyte of a test id; an unknown id is an input error listing the known ones."""
-    found = catalogue().get(test_id)
-    if found is None:
-        raise InputError(field, f"unknown test {test_id!r}", ", ".join(catalogue()))
-    return found
+    @classmethod
+    def load(cls, path: Path) -> AnalyteCatalogue:
+        document = read_yaml_document(path)
+        items: dict[str, Analyte] = {}
+        for test_id, entry in (document.data or {}).items():
+            try:
+                items[test_id] = Analyte.model_validate({"id": test_id, **entry})
+            except ValidationError as exc:
+                first = exc.errors(include_url=False)[0]
+                loc = ".".join(str(p) for p in first["loc"])
+                raise document.error(f"{test_id}.{loc}", first["msg"]) from None
+        return cls(items)
 
+    def __getitem__(self, test_id: str) -> Analyte:
+        return self._items[test_id]
 
-@cache
-def _loinc_index() -> dict[str, str]:
-    return {code.code: a.id for a in catalogue().values() for code in a.loinc}
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
 
+    def __len__(self) -> int:
+        return len(self._items)
 
-def analyte_for_loinc(code: str) -> Analyte | None:
-    """The analyte a LOINC code stands for, or None when the code is not in the catalogue."""
-    test_id = _loinc_index().get(code.strip())
-    return catalogue()[test_id] if test_id else None
+    def analyte(self, test_id: str, *, field: str = "test") -> Analyte:
+        """The analyte of a test id; an unknown id is an input error listing the known ones."""
+        found = self._items.get(test_id)
+        if found is None:
+            raise InputError(field, f"unknown test {test_id!r}", ", ".join(self._items))
+        return found
+
+    def for_loinc(self, code: str) -> Analyte | None:
+        """The analyte a LOINC code stands for, or None when the code is not in the catalogue."""
+        test_id = self._by_loinc.get(code.strip())
+        return self._items[test_id] if test_id else None

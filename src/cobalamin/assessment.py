@@ -10,12 +10,6 @@ from cobalamin.knowledge.model import Text
 
 __all__ = ["Alert", "Assessment", "Finding", "NextTestAdvice"]
 
-DISCLAIMER = Text(
-    "Decision support for professionals, not a diagnosis. Interpret with the clinical picture.",
-    "Beslisondersteuning voor professionals, geen diagnose. "
-    "Beoordeel in het licht van het klinisch beeld.",
-)
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -59,12 +53,14 @@ class Alert:
 class Assessment:
     pack: str
     pack_title: str
+    pack_sha256: str
     deficiency: str
     severe: bool
     next_tests: tuple[NextTestAdvice, ...]
     findings: tuple[Finding, ...]
     alerts: tuple[Alert, ...]
     cb12: CB12Result | None
+    disclaimer: Text
     warnings: tuple[str, ...] = ()
     facts: dict[str, str] = field(default_factory=dict)
 
@@ -79,6 +75,7 @@ class Assessment:
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         return {
             "pack": self.pack,
+            "pack_sha256": self.pack_sha256,
             "deficiency": self.deficiency,
             "severe": self.severe,
             "next_tests": [
@@ -96,5 +93,5 @@ class Assessment:
             "cb12": None if self.cb12 is None else self.cb12.to_dict(lang),
             "warnings": list(self.warnings),
             "comment": self.comment(lang),
-            "disclaimer": DISCLAIMER.get(lang),
+            "disclaimer": self.disclaimer.get(lang),
         }

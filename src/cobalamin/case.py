@@ -11,10 +11,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from cobalamin._errors import InputError
-from cobalamin.analytes import analyte
+from cobalamin.analytes import AnalyteCatalogue
+from cobalamin.errors import InputError
 from cobalamin.person import Person, parse_person
 from cobalamin.units import to_canonical
+from cobalamin.vocabulary import Vocabulary
 
 __all__ = ["Case", "Result", "ValueWarning", "parse_case"]
 
@@ -68,10 +69,10 @@ def _fmt(number: float) -> str:
 
 
 def normalise_result(
-    test: str, raw_value: Any, unit: Any, where: str
+    analytes: AnalyteCatalogue, test: str, raw_value: Any, unit: Any, where: str
 ) -> tuple[Result, list[ValueWarning]]:
     """Validate and convert one result. ``where`` prefixes field names in errors."""
-    item = analyte(test, field=f"{where}.test")
+    item = analytes.analyte(test, field=f"{where}.test")
     if item.kind == "qualitative":
         if not isinstance(raw_value, str) or raw_value.strip().lower() not in item.values:
             raise InputError(
@@ -82,7 +83,7 @@ def normalise_result(
     if not isinstance(unit, str) or not unit.strip():
         raise InputError(f"{where}.unit", "a unit is required", ", ".join(item.example_units))
     number = _number(raw_value, f"{where}.value")
-    canonical = to_canonical(test, number, unit)
+    canonical = to_canonical(item, number, unit)
     hard = item.hard_range
     assert hard is not None  # guaranteed by the catalogue's validator
     if not hard.low <= canonical <= hard.high:
@@ -106,7 +107,7 @@ def normalise_result(
 
 
 def parse_results(
-    data: Any, *, field_name: str = "results"
+    data: Any, analytes: AnalyteCatalogue, *, field_name: str = "results"
 ) -> tuple[dict[str, Result], list[ValueWarning]]:
     """Results from a JSON-like list of ``{test, value, unit}``."""
     if data is None:
@@ -129,21 +130,21 @@ def parse_results(
             raise InputError(f"{where}.test", f"{test} is given twice in one case")
         if "value" not in entry:
             raise InputError(f"{where}.value", "a value is required")
-        result, found = normalise_result(test, entry["value"], entry.get("unit"), where)
+        result, found = normalise_result(analytes, test, entry["value"], entry.get("unit"), where)
         results[test] = result
         warnings.extend(found)
     return results, warnings
 
 
-def parse_case(data: Any) -> Case:
+def parse_case(data: Any, analytes: AnalyteCatalogue, vocabulary: Vocabulary) -> Case:
     """A validated, normalised Case from JSON-like data (see DESIGN.md, "The contract")."""
     if not isinstance(data, dict):
         raise InputError("case", "must be a JSON object with 'person' and 'results'")
     unknown = set(data) - {"person", "results", "date"}
     if unknown:
         raise InputError(sorted(unknown)[0], "unknown field", "person, results, date")
-    person = parse_person(data.get("person"))
-    results, warnings = parse_results(data.get("results"))
+    person = parse_person(data.get("person"), vocabulary)
+    results, warnings = parse_results(data.get("results"), analytes)
     date = None
     if data.get("date") is not None:
         try:

@@ -1,7 +1,7 @@
 """The person whose results are interpreted: age, pregnancy, diet, conditions, drugs, symptoms.
 
-Every word is checked against the shared vocabulary (``data/vocabulary.yaml``); an unknown word
-is an input error that lists what is allowed.
+Every word is checked against the shared vocabulary (``data/vocabulary.yaml``) passed to
+``parse_person``; an unknown word is an input error that lists what is allowed.
 """
 
 from __future__ import annotations
@@ -10,16 +10,28 @@ import datetime as dt
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
-from cobalamin._validation import input_error_from
-from cobalamin.vocabulary import group_members, terms
+from cobalamin.errors import InputError
+from cobalamin.validation import input_error_from
+from cobalamin.vocabulary import Vocabulary
 
 __all__ = ["Medication", "Person", "parse_person"]
 
 
-def _known(list_name: str, value: str) -> str:
-    allowed = terms(list_name)
+def _known(list_name: str, value: str, info: ValidationInfo) -> str:
+    vocabulary = (info.context or {}).get("vocabulary")
+    if vocabulary is None:  # built in code, not parsed from input: nothing to check against
+        return value
+    allowed = vocabulary.terms(list_name)
     if value not in allowed:
         raise ValueError(f"unknown {list_name} value {value!r} (allowed: {', '.join(allowed)})")
     return value
@@ -72,20 +84,14 @@ class Person(BaseModel):
     def medication_ids(self) -> frozenset[str]:
         return frozenset(m.id for m in self.medications)
 
-    def has_symptom_in(self, group: str) -> bool:
-        """Whether any of the person's symptoms belongs to a vocabulary group."""
-        return bool(group_members("symptoms", group).intersection(self.symptoms))
 
-
-def parse_person(data: Any, *, field: str = "person") -> Person:
+def parse_person(data: Any, vocabulary: Vocabulary, *, field: str = "person") -> Person:
     """A validated Person from JSON-like data; problems raise InputError naming the field."""
     if data is None:
         return Person()
     if not isinstance(data, dict):
-        from cobalamin._errors import InputError
-
         raise InputError(field, "must be an object")
     try:
-        return Person.model_validate(data)
+        return Person.model_validate(data, context={"vocabulary": vocabulary})
     except ValidationError as exc:
         raise input_error_from(exc, field, allowed_fields=tuple(Person.model_fields)) from None

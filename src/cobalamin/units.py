@@ -2,7 +2,7 @@
 
 UCUM strings are parsed by ucumvert into pint units; pint does the dimensional arithmetic.
 Converting between mass and substance concentration (ng/L <-> pmol/L) uses the molar mass in
-the analyte catalogue. Factors are computed once per (test, unit) and cached, so the batch
+the analyte catalogue. Factors are computed once per (analyte, unit) and cached, so the batch
 engine multiplies a whole column by one float and gets bit-identical results to ``assess``.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from cobalamin._errors import UnitError
-from cobalamin.analytes import Analyte, analyte
+from cobalamin.analytes import Analyte
+from cobalamin.errors import UnitError
 
 __all__ = ["conversion_factor", "from_canonical", "normalise_unit_text", "to_canonical"]
 
@@ -43,38 +43,47 @@ def _allowed(item: Analyte) -> str:
     return ", ".join(item.example_units) or str(item.canonical_unit)
 
 
+def conversion_factor(item: Analyte, unit_text: str) -> float:
+    """Factor f such that ``value[unit] * f`` is the value in the analyte's canonical unit."""
+    molar_mass = None if item.molar_mass is None else item.molar_mass.value
+    return _factor(item.id, item.kind, item.canonical_unit, molar_mass, unit_text, _allowed(item))
+
+
 @cache
-def conversion_factor(test_id: str, unit_text: str) -> float:
-    """Factor f such that ``value[unit] * f`` is the value in the canonical unit."""
-    item = analyte(test_id)
-    if item.kind != "quantitative" or item.canonical_unit is None:
-        raise UnitError(f"{test_id}.unit", "this test is qualitative and takes no unit")
-    unit = normalise_unit_text(unit_text)
+def _factor(
+    test_id: str,
+    kind: str,
+    canonical_unit: str | None,
+    molar_mass: float | None,
+    unit_text: str,
+    allowed: str,
+) -> float:
     field = f"{test_id}.unit"
+    if kind != "quantitative" or canonical_unit is None:
+        raise UnitError(field, "this test is qualitative and takes no unit")
+    unit = normalise_unit_text(unit_text)
     if not unit:
-        raise UnitError(field, "a unit is required", _allowed(item))
+        raise UnitError(field, "a unit is required", allowed)
     try:
         quantity = 1.0 * _parse(unit)
     except Exception:
-        raise UnitError(field, f"unknown unit {unit_text!r}", _allowed(item)) from None
-    canonical = 1.0 * _parse(item.canonical_unit)
+        raise UnitError(field, f"unknown unit {unit_text!r}", allowed) from None
+    canonical = 1.0 * _parse(canonical_unit)
     if quantity.dimensionality == canonical.dimensionality:
         return float((quantity / canonical).to("dimensionless").magnitude)
-    if item.molar_mass is not None:
-        molar_mass = item.molar_mass.value * _parse("g/mol")
-        for converted in (quantity / molar_mass, quantity * molar_mass):
+    if molar_mass is not None:
+        mass = molar_mass * _parse("g/mol")
+        for converted in (quantity / mass, quantity * mass):
             if converted.dimensionality == canonical.dimensionality:
                 return float((converted / canonical).to("dimensionless").magnitude)
-    raise UnitError(
-        field, f"{unit_text!r} cannot be converted to {item.canonical_unit}", _allowed(item)
-    )
+    raise UnitError(field, f"{unit_text!r} cannot be converted to {canonical_unit}", allowed)
 
 
-def to_canonical(test_id: str, value: float, unit: str) -> float:
-    """The value in the test's canonical unit."""
-    return value * conversion_factor(test_id, unit)
+def to_canonical(item: Analyte, value: float, unit: str) -> float:
+    """The value in the analyte's canonical unit."""
+    return value * conversion_factor(item, unit)
 
 
-def from_canonical(test_id: str, value: float, unit: str) -> float:
+def from_canonical(item: Analyte, value: float, unit: str) -> float:
     """A canonical value expressed in another unit (for display)."""
-    return value / conversion_factor(test_id, unit)
+    return value / conversion_factor(item, unit)

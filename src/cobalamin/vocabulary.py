@@ -1,15 +1,19 @@
-"""The shared vocabulary (diet, sex, conditions, medications, symptoms) loaded from data."""
+"""The shared vocabulary (diet, sex, conditions, medications, symptoms), from data.
+
+Loaded once per ``Knowledge`` (``cobalamin.knowledge.registry``) from ``data/vocabulary.yaml``.
+"""
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Mapping
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from cobalamin._data import data_path, read_yaml
-from cobalamin._errors import InputError, KnowledgeError
+from cobalamin.datafiles import load_model
+from cobalamin.errors import InputError
 
-__all__ = ["LISTS", "Term", "check_term", "group_members", "label", "terms"]
+__all__ = ["LISTS", "Term", "Vocabulary"]
 
 LISTS = ("diet", "sex", "conditions", "medications", "symptoms")
 
@@ -22,37 +26,47 @@ class Term(BaseModel):
     source: str | None = None
 
 
-@cache
-def _vocabulary() -> dict[str, dict[str, Term]]:
-    path = data_path("vocabulary.yaml")
-    raw = read_yaml(path)
-    missing = [name for name in LISTS if name not in raw]
-    if missing:
-        raise KnowledgeError(str(path), f"missing lists: {', '.join(missing)}")
-    return {
-        name: {key: Term.model_validate(val) for key, val in raw[name].items()} for name in LISTS
-    }
+class _VocabularyFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    diet: dict[str, Term]
+    sex: dict[str, Term]
+    conditions: dict[str, Term]
+    medications: dict[str, Term]
+    symptoms: dict[str, Term]
 
 
-def terms(list_name: str) -> dict[str, Term]:
-    """All terms of one list (``diet``, ``conditions``, ...) by id."""
-    return _vocabulary()[list_name]
+class Vocabulary:
+    """Every list of the vocabulary, by list name and id."""
 
+    def __init__(self, lists: Mapping[str, Mapping[str, Term]]) -> None:
+        self._lists = {name: dict(lists[name]) for name in LISTS}
+        self._groups: dict[tuple[str, str], frozenset[str]] = {}
 
-def check_term(list_name: str, term: str, field: str) -> str:
-    """The term itself if the list knows it, else an input error listing what is allowed."""
-    if term not in terms(list_name):
-        raise InputError(field, f"unknown {list_name} value {term!r}", ", ".join(terms(list_name)))
-    return term
+    @classmethod
+    def load(cls, path: Path) -> Vocabulary:
+        data = load_model(path, _VocabularyFile)
+        return cls({name: getattr(data, name) for name in LISTS})
 
+    def terms(self, list_name: str) -> dict[str, Term]:
+        """All terms of one list (``diet``, ``conditions``, ...) by id."""
+        return self._lists[list_name]
 
-@cache
-def group_members(list_name: str, group: str) -> frozenset[str]:
-    """Ids of a list that belong to a group (e.g. neurological symptoms)."""
-    return frozenset(k for k, t in terms(list_name).items() if group in t.groups)
+    def check(self, list_name: str, term: str, field: str) -> str:
+        """The term itself if the list knows it, else an input error listing what is allowed."""
+        if term not in self._lists[list_name]:
+            allowed = ", ".join(self._lists[list_name])
+            raise InputError(field, f"unknown {list_name} value {term!r}", allowed)
+        return term
 
+    def group_members(self, list_name: str, group: str) -> frozenset[str]:
+        """Ids of a list that belong to a group (e.g. neurological symptoms)."""
+        key = (list_name, group)
+        if key not in self._groups:
+            terms = self._lists[list_name]
+            self._groups[key] = frozenset(k for k, t in terms.items() if group in t.groups)
+        return self._groups[key]
 
-def label(list_name: str, term: str, lang: str = "en") -> str:
-    """The term's label in English or Dutch."""
-    entry = terms(list_name)[term]
-    return entry.nl if lang == "nl" else entry.en
+    def label(self, list_name: str, term: str, lang: str = "en") -> str:
+        """The term's label in English or Dutch."""
+        entry = self._lists[list_name][term]
+        return entry.nl if lang == "nl" else entry.en

@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from cobalamin._assess import assess
+from cobalamin import assess
 from cobalamin.knowledge.model import Pack
 
 COLUMNS = (

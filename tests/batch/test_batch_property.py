@@ -19,13 +19,11 @@ from helpers import COLUMNS, expected, write_long_csv
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from cobalamin.analytes import catalogue
+from cobalamin import builtin_pack_ids, default_knowledge, load_pack
 from cobalamin.batch.compile import apply, apply_polars, compile_pack
 from cobalamin.batch.io import read_lab_file
-from cobalamin.knowledge.loader import builtin_pack_ids, load_pack
 from cobalamin.knowledge.model import Pack
 from cobalamin.units import conversion_factor
-from cobalamin.vocabulary import terms
 
 PACKS = builtin_pack_ids()
 
@@ -47,7 +45,7 @@ def cases(draw: st.DrawFn, pack: Pack) -> dict[str, Any]:
         {*pack.reads, *(t.test for tb in pack.tables for r in tb.rules for t in r.next_tests)}
     )
     for test in tested:
-        item = catalogue().get(test)
+        item = default_knowledge().analytes.get(test)
         if item is None or not draw(st.booleans()):
             continue  # not a test, or missing
         if item.kind == "qualitative":
@@ -60,8 +58,12 @@ def cases(draw: st.DrawFn, pack: Pack) -> dict[str, Any]:
         )
         unit = draw(st.sampled_from([item.canonical_unit, *item.example_units]))
         assert unit is not None
-        value = canonical / conversion_factor(test, unit)
-        if not item.hard_range.low <= value * conversion_factor(test, unit) <= item.hard_range.high:
+        value = canonical / conversion_factor(default_knowledge().analytes[test], unit)
+        if (
+            not item.hard_range.low
+            <= value * conversion_factor(default_knowledge().analytes[test], unit)
+            <= item.hard_range.high
+        ):
             unit, value = item.canonical_unit, canonical
         results.append({"test": test, "value": value, "unit": unit})
     person: dict[str, Any] = {}
@@ -80,11 +82,17 @@ def cases(draw: st.DrawFn, pack: Pack) -> dict[str, Any]:
     for flag in ("lactating", "wish_to_conceive"):
         if draw(st.booleans()):
             person[flag] = draw(st.booleans())
-    diet = draw(st.sampled_from([None, *terms("diet")]))
+    diet = draw(st.sampled_from([None, *default_knowledge().vocabulary.terms("diet")]))
     if diet:
         person["diet"] = diet
     for name in ("conditions", "medications", "symptoms"):
-        chosen = draw(st.lists(st.sampled_from(sorted(terms(name))), max_size=3, unique=True))
+        chosen = draw(
+            st.lists(
+                st.sampled_from(sorted(default_knowledge().vocabulary.terms(name))),
+                max_size=3,
+                unique=True,
+            )
+        )
         if chosen:
             person[name] = chosen
     return {"person": person, "results": results}
@@ -94,10 +102,10 @@ def _check(pack: Pack, batch: list[dict[str, Any]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "cases.csv"
         write_long_csv(path, batch)
-        lab = read_lab_file(path)
+        lab = read_lab_file(path, default_knowledge())
         facts = lab.facts.collect()
         errors = lab.errors.collect()
-    compiled = compile_pack(pack)
+    compiled = compile_pack(pack, default_knowledge())
     keep = ("sample_id",)
     fast = apply_polars(compiled, facts.lazy(), keep).collect()
     generic = apply(compiled, nw.from_native(facts.lazy()), keep).to_native().collect()
@@ -138,13 +146,15 @@ def test_every_cutoff_and_neighbour_in_canonical_unit(pack_id: str) -> None:
     """Deterministic sweep: each numeric cut-off, its neighbours, alone and with the others."""
     pack = load_pack(pack_id)
     batch: list[dict[str, Any]] = []
-    numeric = [c for c in pack.cutoffs.values() if catalogue().get(c.fact) is not None]
+    numeric = [
+        c for c in pack.cutoffs.values() if default_knowledge().analytes.get(c.fact) is not None
+    ]
     for cutoff in numeric:
-        item = catalogue()[cutoff.fact]
+        item = default_knowledge().analytes[cutoff.fact]
         assert item.hard_range is not None and item.canonical_unit is not None
         for point in _interesting(pack, cutoff.fact, item.hard_range.low, item.hard_range.high):
             for unit in (item.canonical_unit, *item.example_units):
-                value = point / conversion_factor(cutoff.fact, unit)
+                value = point / conversion_factor(default_knowledge().analytes[cutoff.fact], unit)
                 batch.append(
                     {"person": {}, "results": [{"test": cutoff.fact, "value": value, "unit": unit}]}
                 )
@@ -152,7 +162,7 @@ def test_every_cutoff_and_neighbour_in_canonical_unit(pack_id: str) -> None:
                     if other.fact != cutoff.fact:
                         batch.append({"person": {}, "results": [
                             {"test": cutoff.fact, "value": value, "unit": unit},
-                            {"test": other.fact, "value": other.canonical, "unit": catalogue()[other.fact].canonical_unit},
+                            {"test": other.fact, "value": other.canonical, "unit": default_knowledge().analytes[other.fact].canonical_unit},
                         ]})  # fmt: skip
     batch.append({"person": {}, "results": []})
     _check(pack, batch)
@@ -193,8 +203,10 @@ def _restricted(case: dict[str, Any], tests: list[str], person: list[str]) -> di
         if isinstance(r["value"], str):
             results.append(r)
             continue
-        canonical = r["value"] * conversion_factor(r["test"], r["unit"])
-        unit = catalogue()[r["test"]].canonical_unit
+        canonical = r["value"] * conversion_factor(
+            default_knowledge().analytes[r["test"]], r["unit"]
+        )
+        unit = default_knowledge().analytes[r["test"]].canonical_unit
         results.append({"test": r["test"], "value": canonical, "unit": unit})
     kept = {k: v for k, v in case["person"].items() if k in person}
     if "trimester" in kept and "pregnant" not in kept:
@@ -206,7 +218,7 @@ def _restricted(case: dict[str, Any], tests: list[str], person: list[str]) -> di
 def test_wide_file_with_some_columns_equals_assess(pack_id: str) -> None:
     """Facts the file has no column for are decided while compiling: still equal to assess."""
     pack = load_pack(pack_id)
-    readable = sorted({*pack.reads} & set(catalogue()))
+    readable = sorted({*pack.reads} & set(default_knowledge().analytes))
 
     @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
     @given(
@@ -219,11 +231,11 @@ def test_wide_file_with_some_columns_equals_assess(pack_id: str) -> None:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "wide.csv"
             _wide_file(path, batch, tests, person)
-            lab = read_lab_file(path)
-            assert set(lab.constants) >= set(catalogue()) - set(tests)
+            lab = read_lab_file(path, default_knowledge())
+            assert set(lab.constants) >= set(default_knowledge().analytes) - set(tests)
             facts = lab.facts.collect()
             errors = lab.errors.collect()
-        compiled = compile_pack(pack, lab.constants)
+        compiled = compile_pack(pack, default_knowledge(), lab.constants)
         keep = ("sample_id",)
         fast = apply_polars(compiled, facts.lazy(), keep).collect()
         generic = apply(compiled, nw.from_native(facts.lazy()), keep).to_native().collect()

@@ -14,8 +14,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from cobalamin._errors import InputError
+from cobalamin import default_knowledge
 from cobalamin.batch.run import run_batch
+from cobalamin.errors import InputError
 
 BROKEN = [  # (test, value, unit, sample_id): one of each kind of bad row
     ("xyz", "1", "pmol/L", "S"),  # unknown test
@@ -51,7 +52,9 @@ def long_file(path: Path, samples: int, broken_share: float = 0.0, seed: int = 1
 def test_row_conservation_with_a_quarter_broken(tmp_path: Path) -> None:
     source = tmp_path / "day.csv"
     broken = long_file(source, 400, broken_share=0.25)
-    report = run_batch(source, "gelderse-vallei", tmp_path / "out.csv")
+    report = run_batch(
+        source, "gelderse-vallei", tmp_path / "out.csv", knowledge=default_knowledge()
+    )
     assert report.rows_in == report.rows_ok + report.rows_error
     assert report.rows_error == broken
     errors = pl.read_csv(report.errors)
@@ -72,7 +75,9 @@ def test_wide_form_with_unit_headers(tmp_path: Path, suffix: str) -> None:
     })  # fmt: skip
     source = tmp_path / f"wide{suffix}"
     frame.write_csv(source) if suffix == ".csv" else frame.write_parquet(source)
-    report = run_batch(source, "gelderse-vallei", tmp_path / f"out{suffix}")
+    report = run_batch(
+        source, "gelderse-vallei", tmp_path / f"out{suffix}", knowledge=default_knowledge()
+    )
     assert (report.rows_in, report.rows_ok, report.rows_error) == (5, 2, 3)
     errors = pl.read_csv(report.errors)
     assert errors["field"].to_list() == ["b12[ng/L]", "sample_id", "age"]
@@ -84,11 +89,17 @@ def test_unknown_header_test_is_an_input_error(tmp_path: Path) -> None:
     source = tmp_path / "wide.csv"
     pl.DataFrame({"sample_id": ["A"], "vitd[nmol/L]": ["50"]}).write_csv(source)
     with pytest.raises(InputError, match="unknown test 'vitd'"):
-        run_batch(source, "gelderse-vallei", tmp_path / "out.csv")
+        run_batch(source, "gelderse-vallei", tmp_path / "out.csv", knowledge=default_knowledge())
 
 
 def _engines_output(tmp_path: Path, source: Path, engine: str) -> pl.DataFrame:
-    report = run_batch(source, "gelderse-vallei", tmp_path / f"{engine}.parquet", engine=engine)  # type: ignore[arg-type]
+    report = run_batch(
+        source,
+        "gelderse-vallei",
+        tmp_path / f"{engine}.parquet",
+        engine=engine,
+        knowledge=default_knowledge(),
+    )  # type: ignore[arg-type]
     assert report.rows_in == report.rows_ok + report.rows_error
     frame = pl.read_parquet(report.out)
     return frame.with_columns(pl.col(pl.Categorical, pl.Enum).cast(pl.String))
@@ -124,8 +135,9 @@ def test_killed_run_leaves_nothing_and_rerun_is_identical(tmp_path: Path) -> Non
                   "b12": rng.lognormal(5.5, 0.5, n)}).write_parquet(source)  # fmt: skip
     out = tmp_path / "out.csv"
     code = (  # a progress callback that dawdles keeps the run going long enough to kill it
-        "import time; from pathlib import Path; from cobalamin.batch.run import run_batch; "
-        f"run_batch(Path({str(source)!r}), 'gelderse-vallei', Path({str(out)!r}), "
+        "import time; from pathlib import Path; from cobalamin import default_knowledge; "
+        "from cobalamin.batch.run import run_batch; "
+        f"run_batch(Path({str(source)!r}), 'gelderse-vallei', Path({str(out)!r}), knowledge=default_knowledge(), "
         "progress=lambda done, total: time.sleep(0.05))"
     )
     process = subprocess.Popen([sys.executable, "-c", code])
@@ -136,10 +148,10 @@ def test_killed_run_leaves_nothing_and_rerun_is_identical(tmp_path: Path) -> Non
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert not out.exists()  # nothing half-written under the real name
-    first = run_batch(source, "gelderse-vallei", out)
+    first = run_batch(source, "gelderse-vallei", out, knowledge=default_knowledge())
     assert not list(tmp_path.glob(".out*partial*"))  # the stale temporary file is gone
     content = out.read_bytes()
-    run_batch(source, "gelderse-vallei", out)
+    run_batch(source, "gelderse-vallei", out, knowledge=default_knowledge())
     assert out.read_bytes() == content
     assert first.rows_ok == n and pl.scan_csv(out).select(pl.len()).collect().item() == n
 
@@ -149,7 +161,7 @@ def test_sample_and_injection_dates_match_assess(tmp_path: Path) -> None:
     # ifab_after_injection alert fires only for an IF-antibody sample within the wait period.
     from helpers import expected, long_rows
 
-    from cobalamin.knowledge.loader import load_pack
+    from cobalamin import load_pack
 
     pack = load_pack("gelderse-vallei")
     cases = {
@@ -171,7 +183,9 @@ def test_sample_and_injection_dates_match_assess(tmp_path: Path) -> None:
         rows += [{**row, "date": sampled} for row in long_rows(sample_id, case)]
     source = tmp_path / "dated.csv"
     pl.DataFrame(rows).write_csv(source)
-    report = run_batch(source, "gelderse-vallei", tmp_path / "out.csv")
+    report = run_batch(
+        source, "gelderse-vallei", tmp_path / "out.csv", knowledge=default_knowledge()
+    )
     assert report.rows_error == 0
     got = {r["sample_id"]: r["alerts"] or "" for r in pl.read_csv(report.out).iter_rows(named=True)}
     assert got == wanted
@@ -199,10 +213,21 @@ def test_output_is_the_same_in_one_part_or_many(
             "sample_id", pl.col("value").alias("b12[pg/mL]"), "age", "sex"
         )
     frame.write_csv(source)
-    whole = run_batch(source, "gelderse-vallei", tmp_path / "whole.csv", engine=engine)  # type: ignore[arg-type]
+    whole = run_batch(
+        source,
+        "gelderse-vallei",
+        tmp_path / "whole.csv",
+        engine=engine,
+        knowledge=default_knowledge(),
+    )  # type: ignore[arg-type]
     monkeypatch.setattr(staged, "MAX_FAN", 3)  # 3 parts a pass: parts of 25 rows need two passes
     parts = run_batch(
-        source, "gelderse-vallei", tmp_path / "parts.csv", engine=engine, part_rows=25
+        source,
+        "gelderse-vallei",
+        tmp_path / "parts.csv",
+        engine=engine,
+        part_rows=25,
+        knowledge=default_knowledge(),
     )  # type: ignore[arg-type]
     assert parts.out.read_bytes() == whole.out.read_bytes()
     assert parts.errors.read_bytes() == whole.errors.read_bytes()
@@ -216,19 +241,23 @@ def test_facts_handed_to_another_engine_give_the_batch_output(tmp_path: Path) ->
     """The cluster recipe of docs/laboratory.md: facts written by polars, evaluated elsewhere."""
     import duckdb
 
+    from cobalamin import load_pack
     from cobalamin.batch.compile import compile_pack
     from cobalamin.batch.engines import evaluate_native, normalise_output
     from cobalamin.batch.io import read_lab_file
-    from cobalamin.knowledge.loader import load_pack
 
     source = tmp_path / "export.csv"
     long_file(source, 150, broken_share=0.1)
-    lab = read_lab_file(source)
+    lab = read_lab_file(source, default_knowledge())
     lab.facts.sink_parquet(tmp_path / "facts.parquet")
-    compiled = compile_pack(load_pack("gelderse-vallei"))  # no constants: the facts are complete
+    compiled = compile_pack(
+        load_pack("gelderse-vallei"), default_knowledge()
+    )  # no constants: the facts are complete
     native = evaluate_native(compiled, duckdb.read_parquet(str(tmp_path / "facts.parquet")))
     elsewhere = normalise_output(pl.from_arrow(native.to_arrow_table()).sort("_order"))
-    report = run_batch(source, "gelderse-vallei", tmp_path / "out.parquet")
+    report = run_batch(
+        source, "gelderse-vallei", tmp_path / "out.parquet", knowledge=default_knowledge()
+    )
     batch = pl.read_parquet(report.out).with_columns(
         pl.col(pl.Categorical, pl.Enum).cast(pl.String)
     )

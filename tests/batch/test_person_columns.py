@@ -10,8 +10,8 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cobalamin import default_knowledge
 from cobalamin.batch.io import read_lab_file
-from cobalamin.vocabulary import terms
 
 Frames = tuple[pl.DataFrame, pl.DataFrame]
 
@@ -22,7 +22,7 @@ def _read(tmp_path: Path, columns: dict[str, list[Any]], suffix: str = ".csv") -
     path = tmp_path / f"wide{suffix}"
     frame = pl.DataFrame(data)
     frame.write_csv(path) if suffix == ".csv" else frame.write_parquet(path)
-    lab = read_lab_file(path)
+    lab = read_lab_file(path, default_knowledge())
     return lab.facts.collect(), lab.errors.collect()
 
 
@@ -85,8 +85,11 @@ def _messy(word: str) -> st.SearchStrategy[str]:
 @given(
     st.lists(
         st.tuples(
-            st.sampled_from(sorted(terms("diet"))).flatmap(_messy),
-            st.lists(st.sampled_from(sorted(terms("symptoms"))), max_size=4),
+            st.sampled_from(sorted(default_knowledge().vocabulary.terms("diet"))).flatmap(_messy),
+            st.lists(
+                st.sampled_from(sorted(default_knowledge().vocabulary.terms("symptoms"))),
+                max_size=4,
+            ),
             st.sampled_from([";", ",", "|", " ; "]),
         ),
         min_size=1,

@@ -7,16 +7,15 @@ import datetime as dt
 
 import pytest
 
-from cobalamin._errors import InputError
-from cobalamin.care.followup import follow_up, review_dates
-from cobalamin.care.workup import workup
-from cobalamin.knowledge.loader import load_pack
+from cobalamin import default_knowledge, follow_up, load_pack, workup
+from cobalamin.care.followup import review_dates
+from cobalamin.errors import InputError
 
 START = dt.date(2026, 1, 5)
 
 
 def test_nhg_hb_checks_at_four_and_eight_to_ten_weeks() -> None:
-    reviews = review_dates("nhg-anemie", START)
+    reviews = review_dates(default_knowledge().followup, "nhg-anemie", START)
     assert [(r.date, r.until) for r in reviews] == [
         (dt.date(2026, 2, 2), None),
         (dt.date(2026, 3, 2), dt.date(2026, 3, 16)),
@@ -25,10 +24,15 @@ def test_nhg_hb_checks_at_four_and_eight_to_ten_weeks() -> None:
 
 
 def test_nice_reviews_at_three_months_or_one_month_in_pregnancy_or_breastfeeding() -> None:
-    assert [r.date for r in review_dates("nice-ng239", START)] == [dt.date(2026, 4, 5)]
-    assert [r.date for r in review_dates("nice-ng239", START, pregnant_or_lactating=True)] == [
-        dt.date(2026, 2, 5)
+    assert [r.date for r in review_dates(default_knowledge().followup, "nice-ng239", START)] == [
+        dt.date(2026, 4, 5)
     ]
+    assert [
+        r.date
+        for r in review_dates(
+            default_knowledge().followup, "nice-ng239", START, pregnant_or_lactating=True
+        )
+    ] == [dt.date(2026, 2, 5)]
 
 
 @pytest.mark.parametrize(

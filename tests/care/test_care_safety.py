@@ -6,10 +6,7 @@ from typing import Any
 
 import pytest
 
-from cobalamin._assess import assess
-from cobalamin.care.safety import safety_alerts, safety_rules
-from cobalamin.knowledge.alerts import alert_catalogue
-from cobalamin.knowledge.loader import load_pack
+from cobalamin import assess, default_knowledge, load_pack, safety_alerts
 
 CODES = (
     "folic_acid_before_b12",
@@ -163,7 +160,7 @@ def test_alert_raised_on_example_and_absent_without_trigger(
 
 def test_every_required_code_has_a_pair_and_a_catalogue_entry() -> None:
     assert set(CODES) <= {code for code, _, _ in PAIRS}
-    catalogue = alert_catalogue()
+    catalogue = default_knowledge().alerts
     for code in CODES:
         entry = catalogue[code]
         assert entry.text.en and entry.text.nl and entry.source
@@ -172,13 +169,16 @@ def test_every_required_code_has_a_pair_and_a_catalogue_entry() -> None:
 
 def test_every_required_code_is_raised_by_some_safety_rule() -> None:
     raised = {
-        code for table in safety_rules().pack.tables for r in table.rules for code in r.alerts
+        code
+        for table in default_knowledge().safety.pack.tables
+        for r in table.rules
+        for code in r.alerts
     }
     assert set(CODES) <= raised
 
 
 def test_every_safety_rule_names_a_source_with_a_status() -> None:
-    rules = safety_rules()
+    rules = default_knowledge().safety
     for table in rules.pack.tables:
         for rule in table.rules:
             if rule.alerts:

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cobalamin._errors import InputError, KnowledgeError, PackError
-from cobalamin.care._rules import parse_care_rules
-from cobalamin.care.screening import OUTPUTS, screen, screen_all, screening_pack_ids
-from cobalamin.knowledge.loader import load_pack
+from cobalamin import default_knowledge, load_pack, screen, screen_all, screening_pack_ids
+from cobalamin.care.screening import OUTPUTS
+from cobalamin.errors import InputError, KnowledgeError, PackError
+from cobalamin.knowledge.care_rules import parse_care_rules
 
 
 def _by_pack(person: dict[str, object]) -> dict[str, object]:
@@ -126,7 +126,9 @@ def test_loader_errors_name_file_table_rule_and_field() -> None:
     raw = _nice_raw()
     raw["tables"][0]["rules"][0]["when"] = {"no_such_fact": True}  # type: ignore[index]
     with pytest.raises(PackError) as caught:
-        parse_care_rules(raw, "screening/bad.yaml", tuple(OUTPUTS))
+        parse_care_rules(
+            raw, "screening/bad.yaml", default_knowledge().rule_catalogues, tuple(OUTPUTS)
+        )
     assert "screening/bad.yaml: tables[nice_risk].rules[nice_risk_diet].when.no_such_fact" in str(
         caught.value
     )
@@ -136,18 +138,24 @@ def test_loader_requires_a_status_per_source() -> None:
     raw = _nice_raw()
     del raw["sources"]["bmj"]["status"]  # type: ignore[index]
     with pytest.raises(KnowledgeError, match=r"sources\.bmj\.status"):
-        parse_care_rules(raw, "screening/bad.yaml", tuple(OUTPUTS))
+        parse_care_rules(
+            raw, "screening/bad.yaml", default_knowledge().rule_catalogues, tuple(OUTPUTS)
+        )
 
 
 def test_loader_requires_the_screening_outputs() -> None:
     raw = _nice_raw()
     raw["tables"] = raw["tables"][:2]  # type: ignore[index]
     with pytest.raises(KnowledgeError, match="no table sets test_now"):
-        parse_care_rules(raw, "screening/bad.yaml", tuple(OUTPUTS))
+        parse_care_rules(
+            raw, "screening/bad.yaml", default_knowledge().rule_catalogues, tuple(OUTPUTS)
+        )
 
 
 def test_loader_finds_gaps_in_first_tables() -> None:
     raw = _nice_raw()
     raw["tables"][2]["rules"] = raw["tables"][2]["rules"][:-1]  # type: ignore[index]
     with pytest.raises(PackError, match="gap"):
-        parse_care_rules(raw, "screening/bad.yaml", tuple(OUTPUTS))
+        parse_care_rules(
+            raw, "screening/bad.yaml", default_knowledge().rule_catalogues, tuple(OUTPUTS)
+        )

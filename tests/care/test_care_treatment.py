@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from cobalamin._errors import InputError
-from cobalamin.care.treatment import plan, regimen_ids
+from cobalamin import default_knowledge, plan, regimen_ids
+from cobalamin.errors import InputError
+from cobalamin.render.ics import plan_ics
 
 START = dt.date(2026, 1, 5)  # a Monday
 
@@ -56,7 +57,7 @@ def test_plan_json_matches_the_contract() -> None:
 
 def test_ics_parses_and_shows_the_same_dates() -> None:
     result = plan("nhg-im-hydroxo", START, skip_weekends=True)
-    calendar = Calendar.from_ical(result.to_ics())
+    calendar = Calendar.from_ical(plan_ics(result, default_knowledge().texts, "en"))
     events = [c for c in calendar.walk("VEVENT") if "review" not in str(c.get("uid"))]
     dates = [e.decoded("dtstart") for e in events]
     assert dates == [d.date for d in result.doses]

@@ -7,6 +7,7 @@ from pathlib import Path
 import hl7
 import pytest
 
+from cobalamin import default_knowledge
 from cobalamin.interop.hl7v2 import (
     HL7Error,
     escape,
@@ -26,7 +27,9 @@ MSG = (
 
 def test_escaped_characters_and_existing_notes_survive(tmp_path: Path) -> None:
     out = tmp_path / "out.hl7"
-    report = interpret_file(DATA / "oru_r01.hl7", "gelderse-vallei", out)
+    report = interpret_file(
+        DATA / "oru_r01.hl7", "gelderse-vallei", out, knowledge=default_knowledge()
+    )
     assert (report.read, report.written) == (3, 2)
     assert report.problems == ["message 2 (MSH-10 MSG0002) OBX[1]-5: 'abc' is not a number"]
     messages = split_messages(out.read_text())
@@ -44,7 +47,9 @@ def test_mllp_framing_and_many_messages(tmp_path: Path) -> None:
     source = tmp_path / "in.mllp"
     source.write_text(body)
     out = tmp_path / "out.mllp"
-    report = interpret_file(source, "gelderse-vallei", out, mllp=True)
+    report = interpret_file(
+        source, "gelderse-vallei", out, mllp=True, knowledge=default_knowledge()
+    )
     assert (report.read, report.written, report.problems) == (5, 5, [])
     text = out.read_bytes().decode()
     assert text.count("\x0b") == 5 and text.count("\x1c\r") == 5
@@ -54,21 +59,23 @@ def test_mllp_framing_and_many_messages(tmp_path: Path) -> None:
 def test_repeated_obx_for_one_test_is_an_error_naming_the_field() -> None:
     text = MSG.format(n=1, b12=180) + "OBX|2|NM|14685-2^B12^LN||190|pmol/L|||||F"
     with pytest.raises(HL7Error, match=r"OBX\[2\]-3"):
-        parse_message(text, 1)
+        parse_message(text, 1, default_knowledge())
 
 
 def test_missing_fields_and_units() -> None:
     no_unit = MSG.format(n=1, b12=180).replace("|pmol/L|", "||")
     with pytest.raises(HL7Error, match=r"OBX\[1\]-6"):
-        parse_message(no_unit, 1)
+        parse_message(no_unit, 1, default_knowledge())
     bad_unit = MSG.format(n=1, b12=180).replace("|pmol/L|", "|furlong|")
     with pytest.raises(HL7Error, match=r"OBX\[1\]-6: unknown unit"):
-        parse_message(bad_unit, 1)
+        parse_message(bad_unit, 1, default_knowledge())
     no_pid = "\r".join(s for s in MSG.format(n=1, b12=180).split("\r") if not s.startswith("PID"))
     with pytest.raises(HL7Error, match="no PID"):
-        parse_message(no_pid, 1)
+        parse_message(no_pid, 1, default_knowledge())
     short = "MSH|^~\\&|LIS|LAB|||20261120||ORU^R01|X|P|2.5\rPID|1\rOBX|1|NM|14685-2^^LN||200|pmol/L"
-    parsed = parse_message(short, 1)  # no birth date, no sex, no OBR: still interpretable
+    parsed = parse_message(
+        short, 1, default_knowledge()
+    )  # no birth date, no sex, no OBR: still interpretable
     assert parsed.case == {
         "person": {},
         "results": [{"test": "b12", "value": 200.0, "unit": "pmol/L"}],
@@ -77,16 +84,18 @@ def test_missing_fields_and_units() -> None:
 
 def test_structured_numeric_and_censored_values() -> None:
     sn = MSG.format(n=1, b12="^180").replace("|NM|", "|SN|")
-    assert parse_message(sn, 1).case["results"][0]["value"] == 180.0
+    assert parse_message(sn, 1, default_knowledge()).case["results"][0]["value"] == 180.0
     censored = MSG.format(n=1, b12="<^50").replace("|NM|", "|SN|")
     with pytest.raises(HL7Error, match="censored"):
-        parse_message(censored, 1)
+        parse_message(censored, 1, default_knowledge())
 
 
 def test_garbage_between_messages_does_not_lose_the_others(tmp_path: Path) -> None:
     source = tmp_path / "mixed.hl7"
     source.write_text(MSG.format(n=1, b12=100) + "\nnot hl7 at all\n" + MSG.format(n=2, b12=300))
-    report = interpret_file(source, "gelderse-vallei", tmp_path / "out.hl7")
+    report = interpret_file(
+        source, "gelderse-vallei", tmp_path / "out.hl7", knowledge=default_knowledge()
+    )
     assert report.read == 2 and report.written >= 1
     assert report.written + len(report.problems) == 2
 

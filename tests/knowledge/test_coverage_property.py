@@ -5,15 +5,14 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cobalamin import builtin_pack_ids, load_pack
+from cobalamin import builtin_pack_ids, default_knowledge, load_pack
 from cobalamin.engine import evaluate
-from cobalamin.knowledge.facts import base_facts
 from cobalamin.knowledge.model import DEFICIENCY_VALUES
 
 
 def _fact_values() -> st.SearchStrategy[dict[str, object]]:
     parts = {}
-    for name, spec in base_facts().items():
+    for name, spec in default_knowledge().facts.items():
         if spec.kind == "number":
             assert spec.low is not None and spec.high is not None
             value: st.SearchStrategy[object] = st.floats(spec.low, spec.high, allow_nan=False)

@@ -9,12 +9,13 @@ import jsonschema
 import pytest
 import yaml
 
-from cobalamin import PackError, assess, builtin_pack_ids, load_pack
-from cobalamin._data import data_path
+from cobalamin import PackError, assess, builtin_pack_ids, default_knowledge, load_pack
+from cobalamin.datafiles import data_path
 from cobalamin.knowledge.loader import parse_pack
 from cobalamin.knowledge.schema import pack_json_schema
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
+CATALOGUES = default_knowledge().rule_catalogues
 
 MINI = """
 id: mini
@@ -47,7 +48,7 @@ def mini(**changes: Any) -> dict[str, Any]:
 
 
 def test_mini_pack_loads_and_evaluates() -> None:
-    pack = parse_pack(mini(), "mini.yaml")
+    pack = parse_pack(mini(), "mini.yaml", CATALOGUES)
     assert pack.reads == ("b12",)
     assert (
         assess({"results": [{"test": "b12", "value": 100, "unit": "pmol/L"}]}, pack).deficiency
@@ -149,19 +150,21 @@ def _rules(*rules: str) -> list[dict[str, Any]]:
 )
 def test_invalid_packs_name_file_rule_and_field(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(PackError) as info:
-        parse_pack(mini(**changes), "mini.yaml")
+        parse_pack(mini(**changes), "mini.yaml", CATALOGUES)
     assert str(info.value).startswith("mini.yaml")
     assert message in str(info.value)
 
 
 def test_crossed_cutoffs_in_a_site_pack_are_caught() -> None:
     # Overriding the low cut-off above the high one makes bands overlap: the load fails.
-    def resolve(_: str) -> dict[str, Any]:
-        return mini()
+    def resolve(_: str) -> tuple[dict[str, Any], None]:
+        return mini(), None
 
-    child = {"id": "site", "extends": "mini", "override": {"cutoffs": {"low": {"value": 300}}}}
+    own = {"lab": {"citation": "the site's own validation", "evidence": "convention"}}
+    low = {"value": 300, "source": "lab", "statement": "our assay's own limit"}
+    child = {"id": "site", "extends": "mini", "sources": own, "override": {"cutoffs": {"low": low}}}
     with pytest.raises(PackError, match="overlap"):
-        parse_pack(child, "site.yaml", resolve)
+        parse_pack(child, "site.yaml", CATALOGUES, resolve)
 
 
 def test_site_pack_extends_and_overrides() -> None:
@@ -177,15 +180,18 @@ def test_site_pack_extends_and_overrides() -> None:
 
 
 def test_site_pack_may_not_redefine_cutoffs_silently() -> None:
-    def resolve(_: str) -> dict[str, Any]:
-        return mini()
+    def resolve(_: str) -> tuple[dict[str, Any], None]:
+        return mini(), None
 
     with pytest.raises(PackError, match="only under override"):
-        parse_pack({"id": "s", "extends": "mini", "cutoffs": {"low": {}}}, "s.yaml", resolve)
+        parse_pack(
+            {"id": "s", "extends": "mini", "cutoffs": {"low": {}}}, "s.yaml", CATALOGUES, resolve
+        )
     with pytest.raises(PackError, match="has no cut-off 'lowest'"):
         parse_pack(
             {"id": "s", "extends": "mini", "override": {"cutoffs": {"lowest": {"value": 1}}}},
             "s.yaml",
+            CATALOGUES,
             resolve,
         )
 
@@ -193,7 +199,7 @@ def test_site_pack_may_not_redefine_cutoffs_silently() -> None:
 @pytest.mark.parametrize("pack_id", builtin_pack_ids())
 def test_builtin_packs_match_the_json_schema(pack_id: str) -> None:
     raw = yaml.safe_load(data_path("packs", f"{pack_id}.yaml").read_text(encoding="utf-8"))
-    jsonschema.validate(raw, pack_json_schema())
+    jsonschema.validate(raw, pack_json_schema(default_knowledge().facts))
 
 
 def test_every_number_in_a_builtin_pack_has_a_known_source() -> None:
@@ -209,6 +215,6 @@ def test_shipped_schema_file_is_current() -> None:
     shipped = json.loads(
         (Path(__file__).parents[2] / "docs" / "pack.schema.json").read_text(encoding="utf-8")
     )
-    assert shipped == pack_json_schema(), (
+    assert shipped == pack_json_schema(default_knowledge().facts), (
         "regenerate: cobalamin packs schema > docs/pack.schema.json"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cobalamin._errors import InputError
+from cobalamin.errors import InputError
 from cobalamin.nutrition.foods import find_food, food_table, search
 
 # Seed 002 table 1, every row (Dutch names as printed)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cobalamin._errors import InputError
+from cobalamin.errors import InputError
 from cobalamin.nutrition.intake import intake
 from cobalamin.physiology.absorption import absorb
 from cobalamin.physiology.parameters import load_parameters

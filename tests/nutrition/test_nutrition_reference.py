@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cobalamin._errors import InputError
+from cobalamin.errors import InputError
 from cobalamin.nutrition.reference import reference_intake
 from cobalamin.person import Person
 

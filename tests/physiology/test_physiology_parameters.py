@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cobalamin._errors import KnowledgeError
+from cobalamin.errors import KnowledgeError
 from cobalamin.physiology.parameters import Param, all_params, load_parameters, raw_parameters
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cobalamin._errors import InputError
+from cobalamin.errors import InputError
 from cobalamin.physiology.simulate import simulate
 
 OK: dict[str, Any] = {"intake": {"food_ug_per_day": 4}, "days": 30}

@@ -27,17 +27,22 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property, reduce
 from typing import Any
 
 import narwhals as nw
 import polars as pl
 
-from cobalamin.knowledge.alerts import alert_catalogue
-from cobalamin.knowledge.facts import FactSpec, base_facts
+from cobalamin.knowledge.alerts import AlertCatalogue
+from cobalamin.knowledge.cb12_constants import CB12Constants
+from cobalamin.knowledge.facts import FactSpec
 from cobalamin.knowledge.logic import FactValue, holds
 from cobalamin.knowledge.model import Comparison, Pack, Rule, Table
+from cobalamin.knowledge.registry import Knowledge
+from cobalamin.outcome import FiredRule, reduce_outcome
+from cobalamin.pipeline import SAFETY_READS, assessment_pipeline
+from cobalamin.version import ENGINE_VERSION
 
 __all__ = [
     "NO_RULE",
@@ -47,7 +52,7 @@ __all__ = [
     "apply_polars",
     "compile_pack",
     "encode_set",
-    "fact_columns",
+    "reference_outputs",
 ]
 
 NO_RULE = "no_rule_matched"
@@ -60,6 +65,8 @@ OUTPUT_COLUMNS = (
     "cb12",
     "comment_en",
     "comment_nl",
+    "pack_sha256",
+    "engine_version",
 )
 LIST_SEPARATOR = ";"
 
@@ -67,11 +74,6 @@ LIST_SEPARATOR = ";"
 def encode_set(items: Iterable[str]) -> str:
     """The column form of a set fact: ``";a;b;"``; the empty set is ``";"``."""
     return "".join(f";{item}" for item in sorted(set(items))) + ";"
-
-
-def fact_columns() -> dict[str, FactSpec]:
-    """Every base fact a facts frame carries, by column name."""
-    return dict(base_facts())
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,9 @@ class CompiledPack:
     stages: tuple[tuple[tuple[str, nw.Expr], ...], ...]
     outputs: tuple[tuple[str, nw.Expr], ...]
     reads: tuple[str, ...]
-    pack: Pack  # the pack's tables followed by the safety tables (alerts only)
+    pack: Pack  # the pipeline's tables: the pack's, then the safety tables (alerts only)
+    alerts: AlertCatalogue
+    pack_sha256: str
 
     @cached_property
     def polars_outputs(self) -> list[pl.Expr] | None:
@@ -147,13 +151,14 @@ def _condition(
     produced: Produced,
     decided: dict[str, int],
     constants: Mapping[str, FactValue],
+    facts: Mapping[str, FactSpec],
 ) -> Cond:
     """One comparison as a boolean expression that is never null (missing -> False)."""
     if comparison.fact in produced:
         return _produced_condition(comparison, *produced[comparison.fact], decided)
     if comparison.fact in constants:
         return holds(comparison, constants[comparison.fact])
-    if comparison.fact not in base_facts():  # e.g. a conclusion no table set: missing
+    if comparison.fact not in facts:  # e.g. a conclusion no table set: missing
         return comparison.op == "missing"
     col = nw.col(comparison.fact)
     present = ~col.is_null()
@@ -182,9 +187,13 @@ def _condition(
 
 
 def _rule_condition(
-    rule: Rule, produced: Produced, decided: dict[str, int], constants: Mapping[str, FactValue]
+    rule: Rule,
+    produced: Produced,
+    decided: dict[str, int],
+    constants: Mapping[str, FactValue],
+    facts: Mapping[str, FactSpec],
 ) -> Cond:
-    return _all_of([_condition(c, produced, decided, constants) for c in rule.when])
+    return _all_of([_condition(c, produced, decided, constants, facts) for c in rule.when])
 
 
 def _index_column(table: Table) -> str:
@@ -306,8 +315,7 @@ def _next_tests(pack: Pack) -> tuple[nw.Expr, nw.Expr]:
     return next_tests, reflex_tests
 
 
-def _alerts(pack: Pack) -> nw.Expr:
-    catalogue = alert_catalogue()
+def _alerts(pack: Pack, catalogue: AlertCatalogue) -> nw.Expr:
     mentions = [
         (_fired(table, index), code)
         for table in pack.tables
@@ -320,63 +328,44 @@ def _alerts(pack: Pack) -> nw.Expr:
     return _join([nw.when(c).then(nw.lit(code)) for c, code in parts], LIST_SEPARATOR)
 
 
-def _cb12() -> nw.Expr:
+def _cb12(constants: CB12Constants) -> nw.Expr:
     """cB12 as ``assess`` reports it: withheld (null) while its constants are unverified."""
-    from cobalamin.cb12 import _constants
-
-    data = _constants()
-    if data["status"] != "verified":
+    if not constants.verified:
         return nw.lit(None, dtype=nw.Float64())
-    term = data["age_term"]
+    term = constants.age_term
     markers = [nw.col(m) for m in ("b12", "holotc", "mma", "hcy")]
     positive = _as_expr(_all_of([~m.is_null() & (m > nw.lit(0.0)) for m in markers]))
     complete = positive & ~nw.col("age").is_null()
     ratio = (markers[0] * markers[1]) / (markers[2] * markers[3])
-    age_term = nw.lit(float(term["numerator"])) / (
-        nw.lit(1.0) + (nw.col("age") / nw.lit(float(term["scale_years"]))) ** term["exponent"]
+    age_term = nw.lit(float(term.numerator)) / (
+        nw.lit(1.0) + (nw.col("age") / nw.lit(float(term.scale_years))) ** term.exponent
     )
     return nw.when(complete).then(ratio.log(10) - age_term).otherwise(nw.lit(None))
 
 
-SAFETY_READS = ("deficiency", "severe")
-
-
-def with_safety(pack: Pack) -> tuple[Pack, int]:
-    """The pack followed by the safety tables ``assess`` runs after it, and where they start.
-
-    Safety rules contribute alerts only (as in ``care.safety.safety_alerts``): their findings and
-    next tests are dropped; their table ids are prefixed so they cannot clash with the pack's.
-    """
-    from cobalamin.care.safety import safety_rules
-
-    safety = safety_rules().pack
-    tables = tuple(
-        replace(
-            table,
-            id=f"safety__{table.id}",
-            rules=tuple(replace(rule, finding=None, next_tests=()) for rule in table.rules),
-        )
-        for table in safety.tables
-    )
-    return replace(pack, tables=pack.tables + tables), len(pack.tables)
-
-
-def compile_pack(pack: Pack, constants: Mapping[str, FactValue] | None = None) -> CompiledPack:
-    """Compile every table of ``pack`` (and the safety tables) into narwhals expressions.
+def compile_pack(
+    pack: Pack, knowledge: Knowledge, constants: Mapping[str, FactValue] | None = None
+) -> CompiledPack:
+    """Compile the assessment pipeline of ``pack`` (its tables, then the safety tables) into
+    narwhals expressions.
 
     ``constants``: facts that are the same on every row (a file without that column), in the
     form ``assess`` gives them (None, False, an empty frozenset); their rules are decided here.
     """
     constants = dict(constants or {})
     own = pack
-    pack, boundary = with_safety(pack)
+    pipeline = assessment_pipeline(pack, knowledge)
+    pack, boundary = pipeline.combined, pipeline.boundary
+    facts = knowledge.facts
     produced: Produced = {}
     decided: dict[str, int] = {}  # table id -> the rule index every row gets
     stages: list[tuple[tuple[str, nw.Expr], ...]] = []
     for position, table in enumerate(pack.tables):
         if position == boundary:  # safety rules see the pack's conclusions, nothing else
             produced = {k: v for k, v in produced.items() if k in SAFETY_READS}
-        conditions = [_rule_condition(rule, produced, decided, constants) for rule in table.rules]
+        conditions = [
+            _rule_condition(rule, produced, decided, constants, facts) for rule in table.rules
+        ]
         if table.hit_policy == "collect":
             stages.append(
                 tuple((_hit_column(table, i), _as_expr(c)) for i, c in enumerate(conditions))
@@ -399,12 +388,16 @@ def compile_pack(pack: Pack, constants: Mapping[str, FactValue] | None = None) -
         ("severe", severe),
         ("next_tests", next_tests),
         ("reflex_tests", reflex_tests),
-        ("alerts", _alerts(pack)),
-        ("cb12", _cb12()),
+        ("alerts", _alerts(pack, knowledge.alerts)),
+        ("cb12", _cb12(knowledge.cb12)),
         ("comment_en", _comment(pack, "en")),
         ("comment_nl", _comment(pack, "nl")),
+        ("pack_sha256", nw.lit(own.sha256)),
+        ("engine_version", nw.lit(ENGINE_VERSION)),
     )
-    return CompiledPack(pack.id, tuple(stages), outputs_exprs, pack.reads, pack)
+    return CompiledPack(
+        pack.id, tuple(stages), outputs_exprs, pack.reads, pack, knowledge.alerts, own.sha256
+    )
 
 
 def apply(
@@ -440,33 +433,21 @@ class _Dim:
 
 
 def reference_outputs(
-    pack: Pack, fired: Sequence[tuple[int, int]], measured: frozenset[str]
+    pack: Pack,
+    fired: Sequence[tuple[int, int]],
+    measured: frozenset[str],
+    alerts: AlertCatalogue,
 ) -> dict[str, str | bool]:
-    """The text outputs for fired ``(table index, rule index)`` pairs, as ``assess`` makes them."""
-    catalogue = alert_catalogue()
-    findings: dict[str, list[str]] = {"en": [], "nl": []}
-    tests: dict[str, bool] = {}
-    alerts: dict[str, None] = {}
-    for table_index, rule_index in sorted(fired):
-        rule = pack.tables[table_index].rules[rule_index]
-        if rule.finding is not None:
-            for lang in ("en", "nl"):
-                findings[lang].append(rule.finding.get(lang))
-        for test in rule.next_tests:
-            if test.test in measured:
-                continue
-            known = tests.get(test.test)
-            if known is None or (test.reflex and not known):
-                tests[test.test] = test.reflex
-        for code in rule.alerts:
-            if code in catalogue:
-                alerts.setdefault(code)
+    """The text outputs for fired ``(table index, rule index)`` pairs: ``assess``'s own outcome
+    reducer, written as the batch file's columns."""
+    rules = [FiredRule(pack.tables[t].id, pack.tables[t].rules[r], "") for t, r in sorted(fired)]
+    outcome = reduce_outcome(rules, measured, alerts)
     return {
-        "next_tests": LIST_SEPARATOR.join(tests),
-        "reflex_tests": LIST_SEPARATOR.join(t for t, reflex in tests.items() if reflex),
-        "alerts": LIST_SEPARATOR.join(alerts),
-        "comment_en": " ".join(findings["en"]),
-        "comment_nl": " ".join(findings["nl"]),
+        "next_tests": LIST_SEPARATOR.join(t.test for t in outcome.next_tests),
+        "reflex_tests": LIST_SEPARATOR.join(t.test for t in outcome.next_tests if t.reflex),
+        "alerts": LIST_SEPARATOR.join(a.code for a in outcome.alerts),
+        "comment_en": " ".join(f.text.en for f in outcome.findings),
+        "comment_nl": " ".join(f.text.nl for f in outcome.findings),
     }
 
 
@@ -514,7 +495,11 @@ def _digit(dim: _Dim, sizes: dict[str, int]) -> pl.Expr:
 
 
 def _lookup(
-    pack: Pack, dims: Sequence[_Dim], output: str, rule_counts: dict[str, int]
+    pack: Pack,
+    dims: Sequence[_Dim],
+    output: str,
+    rule_counts: dict[str, int],
+    alerts: AlertCatalogue,
 ) -> pl.Expr | None:
     sizes = [len(d.options) for d in dims]
     total = 1
@@ -540,7 +525,7 @@ def _lookup(
             elif option is not None:
                 fired.extend(option)
         key = sum(d * s for d, s in zip(digits, strides, strict=True))
-        values[key] = str(reference_outputs(pack, fired, frozenset(measured))[output])
+        values[key] = str(reference_outputs(pack, fired, frozenset(measured), alerts)[output])
     return _gather(values, signature, pl.Enum(sorted(set(values))))
 
 
@@ -629,7 +614,7 @@ def polars_outputs(compiled: CompiledPack) -> list[pl.Expr] | None:
     tests: dict[str, list[Mention]] = {}
     reflex: dict[str, list[Mention]] = {}
     codes: dict[str, list[Mention]] = {}
-    catalogue = alert_catalogue()
+    catalogue = compiled.alerts
     for t_index, table in enumerate(pack.tables):
         for r_index, rule in enumerate(table.rules):
             seen: set[str] = set()
@@ -655,7 +640,7 @@ def polars_outputs(compiled: CompiledPack) -> list[pl.Expr] | None:
     counts = {_index_column(t): len(t.rules) for t in pack.tables}
     for output in ("comment_en", "comment_nl"):
         dims = _dims(pack, lambda r: r.finding is not None, ())
-        found = _lookup(pack, dims, output, counts)
+        found = _lookup(pack, dims, output, counts, compiled.alerts)
         if found is None:
             return None
         exprs[output] = found
@@ -672,6 +657,8 @@ def polars_outputs(compiled: CompiledPack) -> list[pl.Expr] | None:
             labels = [NO_RULE] + [str(v) for v in values]
             exprs[name] = _gather(labels, index, pl.Enum(sorted(set(labels))))
     exprs["cb12"] = pl.col("_cb12")
+    exprs["pack_sha256"] = pl.lit(compiled.pack_sha256)
+    exprs["engine_version"] = pl.lit(ENGINE_VERSION)
     return [exprs[name].alias(name) for name in OUTPUT_COLUMNS]
 
 

@@ -15,8 +15,8 @@ from typing import Any, Literal
 import narwhals as nw
 import polars as pl
 
-from cobalamin._errors import InputError
 from cobalamin.batch.compile import OUTPUT_COLUMNS, CompiledPack, apply
+from cobalamin.errors import InputError
 
 __all__ = ["ENGINES", "KEEP", "Engine", "evaluate_file", "evaluate_native", "spark_session"]
 

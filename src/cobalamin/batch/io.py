@@ -16,14 +16,15 @@ from cobalamin.batch.lab_file import ERROR_SCHEMA, LabFile, scan
 from cobalamin.batch.long_form import read_long
 from cobalamin.batch.person_columns import PERSON_COLUMNS
 from cobalamin.batch.wide_form import read_wide
+from cobalamin.knowledge.registry import Knowledge
 
 __all__ = ["ERROR_SCHEMA", "PERSON_COLUMNS", "LabFile", "read_lab_file", "scan"]
 
 
-def read_lab_file(path: Path) -> LabFile:
+def read_lab_file(path: Path, knowledge: Knowledge) -> LabFile:
     """A lab file as a lazy facts frame and a lazy error frame (nothing is read yet but counts)."""
     frame, rows = scan(path)
     names = frame.collect_schema().names()
     if "test" in names and "value" in names:
-        return read_long(frame, rows)
-    return read_wide(frame, rows)
+        return read_long(frame, rows, knowledge)
+    return read_wide(frame, rows, knowledge)

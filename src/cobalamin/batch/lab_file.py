@@ -8,25 +8,23 @@ errors; each goes to the error frame with its line number, field and reason.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import polars as pl
 
-from cobalamin._errors import CobalaminError, InputError
-from cobalamin.analytes import catalogue
+from cobalamin.analytes import Analyte
 from cobalamin.batch.compile import encode_set
 from cobalamin.batch.person_columns import Check
-from cobalamin.knowledge.facts import base_facts
+from cobalamin.errors import CobalaminError, InputError
+from cobalamin.knowledge.facts import FactSpec
 from cobalamin.knowledge.logic import FactValue
-
-if TYPE_CHECKING:
-    from cobalamin.batch.long_form import Grouping
 
 __all__ = [
     "ERROR_SCHEMA",
+    "Grouping",
     "LabFile",
     "absent_facts",
     "complete_facts",
@@ -59,6 +57,55 @@ class LabFile:
     readable: pl.LazyFrame | None = None  # long: readable rows, one per result
     row_errors: pl.LazyFrame | None = None  # long: rows that failed a row check
     grouping: Grouping | None = None  # long: how readable rows become samples
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """How readable rows (``_sample, _line, _test, _canonical, _word, _p_*``), in file order,
+    become samples. ``_test`` is the test's position in ``test_ids``."""
+
+    test_ids: tuple[str, ...]  # every test of the catalogue, in order
+    quantitative: tuple[str, ...]  # the tests that occur in the file
+    qualitative: tuple[str, ...]
+    person: tuple[str, ...]  # person facts, taken from each sample's first row
+    fact_specs: Mapping[str, FactSpec]
+
+    def mark_repeats(self, readable: pl.LazyFrame) -> pl.LazyFrame:
+        """Adds ``_repeat``: a test given twice for one sample; the later rows are errors (as in
+        ``parse_case``). The rows must be in file order (they are: filters keep the order)."""
+        return readable.with_columns(_repeat=~pl.struct("_sample", "_test").is_first_distinct())
+
+    @staticmethod
+    def repeat_errors(marked: pl.LazyFrame) -> pl.LazyFrame:
+        return marked.filter(pl.col("_repeat")).select(
+            pl.col("_line").cast(pl.Int64).alias("line"),
+            pl.col("_sample").alias("sample_id"),
+            pl.lit("test").alias("field"),
+            pl.lit("given twice for this sample").alias("reason"),
+        )
+
+    def facts(self, marked: pl.LazyFrame) -> pl.LazyFrame:
+        """One row per sample, in the order of each sample's first row."""
+        aggregations = [
+            pl.col("_line").min().cast(pl.Int64).alias("_order"),
+            pl.len().cast(pl.Int64).alias("rows"),
+        ]
+        for test in self.quantitative:
+            is_test = pl.col("_test") == self.test_ids.index(test)
+            aggregations.append(pl.col("_canonical").filter(is_test).first().alias(test))
+        for test in self.qualitative:
+            is_test = pl.col("_test") == self.test_ids.index(test)
+            aggregations.append(pl.col("_word").filter(is_test).first().alias(test))
+        for name in self.person:  # the first row's (group_by keeps the file order in a group)
+            aggregations.append(pl.col(f"_p_{name}").first().alias(name))
+        grouped = (
+            marked.filter(~pl.col("_repeat"))
+            .group_by("_sample")
+            .agg(aggregations)
+            .rename({"_sample": "sample_id"})
+            .sort("_order")
+        )
+        return complete_facts(grouped, self.fact_specs)
 
 
 def scan(path: Path) -> tuple[pl.LazyFrame, int]:
@@ -123,20 +170,18 @@ def no_sample_id() -> pl.Expr:
     return sample.is_null() | (sample.str.len_bytes() == 0)
 
 
-def absent_facts(names: Collection[str]) -> dict[str, FactValue]:
+def absent_facts(names: Collection[str], facts: Mapping[str, FactSpec]) -> dict[str, FactValue]:
     """The base facts not among ``names`` (the columns a file gives), with the value every row
     then has (as ``assess`` gives it: a missing result or category, false, the empty set)."""
     defaults: dict[str, FactValue] = {"boolean": False, "set": frozenset()}
-    return {
-        name: defaults.get(spec.kind) for name, spec in base_facts().items() if name not in names
-    }
+    return {name: defaults.get(spec.kind) for name, spec in facts.items() if name not in names}
 
 
-def complete_facts(frame: pl.LazyFrame) -> pl.LazyFrame:
+def complete_facts(frame: pl.LazyFrame, facts: Mapping[str, FactSpec]) -> pl.LazyFrame:
     """Add every base fact the frame lacks (missing results, default person) and fix types."""
     add: list[pl.Expr] = []
-    for name, value in absent_facts(frame.collect_schema().names()).items():
-        kind = base_facts()[name].kind
+    for name, value in absent_facts(frame.collect_schema().names(), facts).items():
+        kind = facts[name].kind
         if kind == "number":
             add.append(pl.lit(None, pl.Float64).alias(name))
         elif kind == "category":
@@ -148,8 +193,7 @@ def complete_facts(frame: pl.LazyFrame) -> pl.LazyFrame:
     return frame.with_columns(add) if add else frame
 
 
-def hard_range(test: str) -> tuple[float, float, str]:
-    item = catalogue()[test]
+def hard_range(item: Analyte) -> tuple[float, float, str]:
     assert item.hard_range is not None
     return item.hard_range.low, item.hard_range.high, item.hard_range.unit
 

@@ -14,16 +14,13 @@ per row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import polars as pl
 
-from cobalamin._errors import CobalaminError, InputError
-from cobalamin.analytes import catalogue
+from cobalamin.analytes import AnalyteCatalogue
 from cobalamin.batch.lab_file import (
+    Grouping,
     LabFile,
     absent_facts,
-    complete_facts,
     first_error,
     fmt,
     hard_range,
@@ -31,34 +28,35 @@ from cobalamin.batch.lab_file import (
     sample_id,
 )
 from cobalamin.batch.person_columns import number, person_columns, text
+from cobalamin.errors import CobalaminError, InputError
+from cobalamin.knowledge.registry import Knowledge
 from cobalamin.units import conversion_factor
 
-__all__ = ["TEST_IDS", "FactorLookup", "Grouping", "factor_table", "read_long"]
-
-TEST_IDS = tuple(catalogue())
+__all__ = ["FactorLookup", "factor_table", "read_long"]
 
 
-def factor_table(frame: pl.LazyFrame) -> pl.DataFrame:
+def factor_table(frame: pl.LazyFrame, analytes: AnalyteCatalogue) -> pl.DataFrame:
     """Every distinct raw ``(test, unit)`` of the file (``_raw_test``, ``_raw_unit``) with what it
     means: ``_test`` and ``_unit`` (trimmed; the test lowercased), ``_test_id`` (position in
-    ``TEST_IDS``; null: unknown test), ``_quantitative``, ``_qualitative``, ``_factor`` to the
+    the catalogue; null: unknown test), ``_quantitative``, ``_qualitative``, ``_factor`` to the
     canonical unit (null: not a valid pair) and ``_low``/``_high``/``_range`` (the hard range)."""
+    test_ids = tuple(analytes)
     pairs = frame.select(_raw_keys()).unique().collect()
     rows: list[tuple[object, ...]] = []
     for raw_test, raw_unit in pairs.iter_rows():
         test = (raw_test or "").strip().lower() or None
         unit = (raw_unit or "").strip() or None
-        item = catalogue().get(test) if test else None
+        item = analytes.get(test) if test else None
         factor = low = high = span = None
         if test is not None and item is not None and item.kind == "quantitative":
-            low, high, canonical_unit = hard_range(test)
+            low, high, canonical_unit = hard_range(item)
             span = f"{fmt(low)} to {fmt(high)} {canonical_unit}"
             if unit:
                 try:
-                    factor = conversion_factor(test, unit)
+                    factor = conversion_factor(item, unit)
                 except CobalaminError:
                     factor = None
-        test_id = None if item is None else TEST_IDS.index(str(test))
+        test_id = None if item is None else test_ids.index(str(test))
         quantitative = item is not None and item.kind == "quantitative"
         qualitative = item is not None and item.kind == "qualitative"
         rows.append((raw_test, raw_unit, test, unit, test_id, quantitative, qualitative, factor,
@@ -121,54 +119,7 @@ class FactorLookup:
         return pl.lit(pl.Series(values, dtype=source.dtype)).gather(pl.col("_cell"))
 
 
-@dataclass(frozen=True)
-class Grouping:
-    """How readable rows (``_sample, _line, _test, _canonical, _word, _p_*``), in file order,
-    become samples. ``_test`` is the test's position in ``TEST_IDS``."""
-
-    quantitative: tuple[str, ...]  # the tests that occur in the file
-    qualitative: tuple[str, ...]
-    person: tuple[str, ...]  # person facts, taken from each sample's first row
-
-    def mark_repeats(self, readable: pl.LazyFrame) -> pl.LazyFrame:
-        """Adds ``_repeat``: a test given twice for one sample; the later rows are errors (as in
-        ``parse_case``). The rows must be in file order (they are: filters keep the order)."""
-        return readable.with_columns(_repeat=~pl.struct("_sample", "_test").is_first_distinct())
-
-    @staticmethod
-    def repeat_errors(marked: pl.LazyFrame) -> pl.LazyFrame:
-        return marked.filter(pl.col("_repeat")).select(
-            pl.col("_line").cast(pl.Int64).alias("line"),
-            pl.col("_sample").alias("sample_id"),
-            pl.lit("test").alias("field"),
-            pl.lit("given twice for this sample").alias("reason"),
-        )
-
-    def facts(self, marked: pl.LazyFrame) -> pl.LazyFrame:
-        """One row per sample, in the order of each sample's first row."""
-        aggregations = [
-            pl.col("_line").min().cast(pl.Int64).alias("_order"),
-            pl.len().cast(pl.Int64).alias("rows"),
-        ]
-        for test in self.quantitative:
-            is_test = pl.col("_test") == TEST_IDS.index(test)
-            aggregations.append(pl.col("_canonical").filter(is_test).first().alias(test))
-        for test in self.qualitative:
-            is_test = pl.col("_test") == TEST_IDS.index(test)
-            aggregations.append(pl.col("_word").filter(is_test).first().alias(test))
-        for name in self.person:  # the first row's (group_by keeps the file order in a group)
-            aggregations.append(pl.col(f"_p_{name}").first().alias(name))
-        grouped = (
-            marked.filter(~pl.col("_repeat"))
-            .group_by("_sample")
-            .agg(aggregations)
-            .rename({"_sample": "sample_id"})
-            .sort("_order")
-        )
-        return complete_facts(grouped)
-
-
-def read_long(frame: pl.LazyFrame, rows: int) -> LabFile:
+def read_long(frame: pl.LazyFrame, rows: int, knowledge: Knowledge) -> LabFile:
     """A long-form file (see the module docstring)."""
     schema = frame.collect_schema()
     for required in ("sample_id", "test", "value"):
@@ -177,15 +128,15 @@ def read_long(frame: pl.LazyFrame, rows: int) -> LabFile:
     if "unit" not in schema:
         frame = frame.with_columns(unit=pl.lit(None, pl.String))
         schema = frame.collect_schema()
-    factors = factor_table(frame)
+    analytes = knowledge.analytes
+    test_ids = tuple(analytes)
+    factors = factor_table(frame, analytes)
     present = set(factors["_test"].drop_nulls())
     quantitative = tuple(
-        t for t, a in catalogue().items() if a.kind == "quantitative" and t in present
+        t for t, a in analytes.items() if a.kind == "quantitative" and t in present
     )
     qualitative = {
-        t: list(a.values)
-        for t, a in catalogue().items()
-        if a.kind == "qualitative" and t in present
+        t: list(a.values) for t, a in analytes.items() if a.kind == "qualitative" and t in present
     }
     # words are read only when the file has qualitative tests: lowercasing costs on every row
     word = text("value").str.to_lowercase() if qualitative else pl.lit(None, pl.String)
@@ -193,13 +144,13 @@ def read_long(frame: pl.LazyFrame, rows: int) -> LabFile:
     test_id, test_name = lookup.column("_test_id"), lookup.column("_test")
     word_ok = pl.lit(False)
     for test, allowed in qualitative.items():
-        word_ok = word_ok | ((test_id == TEST_IDS.index(test)) & word.is_in(allowed))
+        word_ok = word_ok | ((test_id == test_ids.index(test)) & word.is_in(allowed))
     is_qualitative = lookup.column("_qualitative")
     is_quantitative = lookup.column("_quantitative")
     factor = lookup.column("_factor")
     measured = number("value", schema)
     canonical = measured * factor
-    person = person_columns(schema)
+    person = person_columns(schema, knowledge.vocabulary)
     checks = [
         ("sample_id", no_sample_id(), pl.lit("missing id")),
         (
@@ -246,7 +197,9 @@ def read_long(frame: pl.LazyFrame, rows: int) -> LabFile:
         pl.when(is_qualitative).then(word).alias("_word"),
         *[expr.alias(f"_p_{name}") for name, expr in person.facts.items()],
     )
-    grouping = Grouping(quantitative, tuple(qualitative), tuple(person.facts))
+    grouping = Grouping(
+        test_ids, quantitative, tuple(qualitative), tuple(person.facts), knowledge.facts
+    )
     marked = grouping.mark_repeats(readable)
     facts = grouping.facts(marked)
     errors = pl.concat([row_errors, grouping.repeat_errors(marked)]).sort("line")
@@ -255,7 +208,7 @@ def read_long(frame: pl.LazyFrame, rows: int) -> LabFile:
         errors,
         "long",
         rows,
-        absent_facts({*quantitative, *qualitative, *person.facts}),
+        absent_facts({*quantitative, *qualitative, *person.facts}, knowledge.facts),
         readable=readable,
         row_errors=row_errors,
         grouping=grouping,

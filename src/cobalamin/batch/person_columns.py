@@ -21,7 +21,7 @@ from typing import Any
 import polars as pl
 
 from cobalamin.batch.compile import encode_set
-from cobalamin.vocabulary import terms
+from cobalamin.vocabulary import Vocabulary
 
 __all__ = [
     "PERSON_COLUMNS",
@@ -59,8 +59,8 @@ def text(name: str) -> pl.Expr:
     return pl.when(trimmed == "").then(None).otherwise(trimmed)
 
 
-def _word(list_name: str) -> Callable[[str], Parsed]:
-    allowed = tuple(terms(list_name))
+def _word(vocabulary: Vocabulary, list_name: str) -> Callable[[str], Parsed]:
+    allowed = tuple(vocabulary.terms(list_name))
     listing = ", ".join(allowed)
 
     def parse(raw: str) -> Parsed:
@@ -100,9 +100,9 @@ def _date(raw: str) -> Parsed:
         return None, "must be a date (YYYY-MM-DD)"
 
 
-def _items(list_name: str) -> Callable[[str], Parsed]:
+def _items(vocabulary: Vocabulary, list_name: str) -> Callable[[str], Parsed]:
     """A list (``a;b``, ``a,b`` or ``a|b``) as a set; medications may carry ``:months``."""
-    allowed = frozenset(terms(list_name))
+    allowed = frozenset(vocabulary.terms(list_name))
 
     def parse(raw: str) -> Parsed:
         items = [item.strip().lower() for item in _SEPARATORS.split(raw)]
@@ -124,19 +124,21 @@ class _Column:
     missing: Any  # the value of an empty cell
 
 
-_COLUMNS: dict[str, _Column] = {
-    "sex": _Column(_word("sex"), pl.String(), None),
-    "diet": _Column(_word("diet"), pl.String(), None),
-    "pregnant": _Column(_flag, pl.Boolean(), False),
-    "lactating": _Column(_flag, pl.Boolean(), False),
-    "wish_to_conceive": _Column(_flag, pl.Boolean(), False),
-    "trimester": _Column(_trimester, pl.String(), None),
-    "date": _Column(_date, pl.Date(), None),
-    "last_b12_injection": _Column(_date, pl.Date(), None),
-    "conditions": _Column(_items("conditions"), pl.String(), encode_set(())),
-    "medications": _Column(_items("medications"), pl.String(), encode_set(())),
-    "symptoms": _Column(_items("symptoms"), pl.String(), encode_set(())),
-}
+def _columns(vocabulary: Vocabulary) -> dict[str, _Column]:
+    """Every text person column and how to read it."""
+    return {
+        "sex": _Column(_word(vocabulary, "sex"), pl.String(), None),
+        "diet": _Column(_word(vocabulary, "diet"), pl.String(), None),
+        "pregnant": _Column(_flag, pl.Boolean(), False),
+        "lactating": _Column(_flag, pl.Boolean(), False),
+        "wish_to_conceive": _Column(_flag, pl.Boolean(), False),
+        "trimester": _Column(_trimester, pl.String(), None),
+        "date": _Column(_date, pl.Date(), None),
+        "last_b12_injection": _Column(_date, pl.Date(), None),
+        "conditions": _Column(_items(vocabulary, "conditions"), pl.String(), encode_set(())),
+        "medications": _Column(_items(vocabulary, "medications"), pl.String(), encode_set(())),
+        "symptoms": _Column(_items(vocabulary, "symptoms"), pl.String(), encode_set(())),
+    }
 
 
 def _parser(column: _Column) -> Callable[[pl.Series], pl.Series]:
@@ -210,7 +212,7 @@ def _consistency(schema: pl.Schema, facts: dict[str, pl.Expr]) -> list[Check]:
     return checks
 
 
-def person_columns(schema: pl.Schema) -> PersonColumns:
+def person_columns(schema: pl.Schema, vocabulary: Vocabulary) -> PersonColumns:
     """Facts and checks ``(field, is-bad, reason)`` of the person columns ``schema`` has."""
     parsed: dict[str, pl.Expr] = {}
     facts: dict[str, pl.Expr] = {}
@@ -220,7 +222,7 @@ def person_columns(schema: pl.Schema) -> PersonColumns:
         facts["age"] = age
         checks.append(("age", not_number("age", schema), pl.lit("must be a number (years)")))
         checks.append(("age", (age < 0) | (age > 125), pl.lit("must be between 0 and 125")))
-    for name, column in _COLUMNS.items():
+    for name, column in _columns(vocabulary).items():
         if name not in schema:
             pass  # a fact the file does not give: the same on every row (``complete_facts``)
         elif column.dtype == pl.Boolean() and schema[name] == pl.Boolean:

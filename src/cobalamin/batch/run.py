@@ -20,14 +20,15 @@ from pathlib import Path
 
 import polars as pl
 
-from cobalamin._errors import CobalaminError, InputError
 from cobalamin.batch.compile import CompiledPack, apply_polars, compile_pack
 from cobalamin.batch.engines import ENGINES, KEEP, Engine, normalise_output
 from cobalamin.batch.files import Writer, is_parquet, sink
 from cobalamin.batch.io import ERROR_SCHEMA, read_lab_file
 from cobalamin.batch.staged import PART_ROWS, run_in_parts
-from cobalamin.knowledge.loader import load_pack
+from cobalamin.errors import CobalaminError, InputError
 from cobalamin.knowledge.model import Pack
+from cobalamin.knowledge.registry import Knowledge
+from cobalamin.version import provenance
 
 __all__ = ["Progress", "RunReport", "default_errors_path", "run_batch"]
 
@@ -37,6 +38,7 @@ Progress = Callable[[int, int], None]  # (rows done, rows in)
 @dataclass(frozen=True)
 class RunReport:
     pack: str
+    pack_sha256: str
     engine: str
     form: str
     rows_in: int
@@ -50,7 +52,8 @@ class RunReport:
         return (
             f"rows in: {self.rows_in}, rows ok: {self.rows_ok}, rows with errors: "
             f"{self.rows_error}; samples interpreted: {self.samples} ({self.form} form, "
-            f"pack {self.pack}, engine {self.engine}) -> {self.out}; errors -> {self.errors}"
+            f"pack {self.pack}, engine {self.engine}) -> {self.out}; errors -> {self.errors}\n"
+            f"{provenance(self.pack, self.pack_sha256)}"
         )
 
 
@@ -84,7 +87,8 @@ def _empty_output(compiled: CompiledPack) -> pl.DataFrame:
         {"sample_id": [], "rows": [], "_order": []},
         schema={"sample_id": pl.String, "rows": pl.Int64, "_order": pl.Int64},
     )
-    for name in ("deficiency", "next_tests", "reflex_tests", "alerts", "comment_en", "comment_nl"):
+    for name in ("deficiency", "next_tests", "reflex_tests", "alerts", "comment_en", "comment_nl",
+                 "pack_sha256", "engine_version"):  # fmt: skip
         frame = frame.with_columns(pl.lit(None, pl.String).alias(name))
     frame = frame.with_columns(severe=pl.lit(None, pl.Boolean), cb12=pl.lit(None, pl.Float64))
     return normalise_output(frame)  # type: ignore[no-any-return]
@@ -151,6 +155,8 @@ def run_batch(
     engine: Engine = "polars",
     progress: Progress | None = None,
     part_rows: int = PART_ROWS,
+    *,
+    knowledge: Knowledge,
 ) -> RunReport:
     """Interpret every sample of a lab file with one pack; see the module docstring.
 
@@ -159,7 +165,7 @@ def run_batch(
     """
     if engine not in ENGINES:
         raise InputError("engine", f"unknown engine {engine!r}", ", ".join(ENGINES))
-    pack = pack if isinstance(pack, Pack) else load_pack(pack)
+    pack = pack if isinstance(pack, Pack) else knowledge.pack(pack)
     errors = errors or default_errors_path(out)
     if out.resolve() == errors.resolve() or out.resolve() == input_path.resolve():
         raise InputError("out", "the output must differ from the input and the error file")
@@ -167,8 +173,8 @@ def run_batch(
         raise InputError("out", f"the folder of {out} or {errors} does not exist")
     for target in (out, errors):
         _clean_stale(target)
-    lab = read_lab_file(input_path)
-    compiled = compile_pack(pack, lab.constants)
+    lab = read_lab_file(input_path, knowledge)
+    compiled = compile_pack(pack, knowledge, lab.constants)
     out_tmp, err_tmp = _partial(out), _partial(errors)
     try:
         if engine == "polars" and lab.rowwise is not None:
@@ -206,5 +212,14 @@ def run_batch(
             with contextlib.suppress(OSError):
                 tmp.unlink()
     return RunReport(
-        pack.id, engine, lab.form, lab.rows_in, rows_ok, rows_error, samples, out, errors
+        pack.id,
+        pack.sha256,
+        engine,
+        lab.form,
+        lab.rows_in,
+        rows_ok,
+        rows_error,
+        samples,
+        out,
+        errors,
     )

@@ -23,8 +23,7 @@ import polars as pl
 
 from cobalamin.batch.compile import CompiledPack, apply_polars
 from cobalamin.batch.engines import KEEP, Engine, evaluate_file
-from cobalamin.batch.lab_file import LabFile
-from cobalamin.batch.long_form import Grouping
+from cobalamin.batch.lab_file import Grouping, LabFile
 
 __all__ = ["MAX_FAN", "PART_ROWS", "merge_sorted", "run_in_parts", "split"]
 

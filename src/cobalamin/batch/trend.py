@@ -13,15 +13,16 @@ from pathlib import Path
 
 import polars as pl
 
-from cobalamin._errors import InputError
 from cobalamin.batch.lab_file import scan
 from cobalamin.batch.long_form import FactorLookup, factor_table
 from cobalamin.batch.person_columns import text
+from cobalamin.errors import InputError
+from cobalamin.knowledge.registry import Knowledge
 
 __all__ = ["trend_frame", "write_trend"]
 
 
-def trend_frame(frame: pl.LazyFrame) -> pl.LazyFrame:
+def trend_frame(frame: pl.LazyFrame, knowledge: Knowledge) -> pl.LazyFrame:
     """The trend rows for a lazily read long-form frame (columns as text or typed)."""
     names = frame.collect_schema().names()
     for required in ("patient_id", "date", "test", "value", "unit"):
@@ -29,7 +30,7 @@ def trend_frame(frame: pl.LazyFrame) -> pl.LazyFrame:
             raise InputError(required, f"the trend input has no {required} column")
     if "last_b12_injection" not in names:
         frame = frame.with_columns(last_b12_injection=pl.lit(None, pl.String))
-    lookup = FactorLookup(factor_table(frame))
+    lookup = FactorLookup(factor_table(frame, knowledge.analytes))
     keyed = frame.with_columns(
         lookup.cell(),
         _value=pl.col("value").cast(pl.String).str.replace(",", ".").cast(pl.Float64, strict=False),
@@ -71,10 +72,10 @@ def trend_frame(frame: pl.LazyFrame) -> pl.LazyFrame:
     ).drop("_injected")
 
 
-def write_trend(input_path: Path, out: Path) -> int:
+def write_trend(input_path: Path, out: Path, knowledge: Knowledge) -> int:
     """Write the trend of a file to ``out`` (.csv or .parquet); returns the number of rows."""
     frame, _ = scan(input_path)
-    result = trend_frame(frame).collect()
+    result = trend_frame(frame, knowledge).collect()
     if out.suffix.lower() == ".parquet":
         result.write_parquet(out)
     else:

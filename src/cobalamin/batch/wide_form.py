@@ -12,8 +12,6 @@ import re
 
 import polars as pl
 
-from cobalamin._errors import InputError
-from cobalamin.analytes import catalogue
 from cobalamin.batch.lab_file import (
     LabFile,
     absent_facts,
@@ -25,6 +23,8 @@ from cobalamin.batch.lab_file import (
     sample_id,
 )
 from cobalamin.batch.person_columns import not_number, number, person_columns, text
+from cobalamin.errors import InputError
+from cobalamin.knowledge.registry import Knowledge
 from cobalamin.units import conversion_factor
 
 __all__ = ["read_wide"]
@@ -32,8 +32,9 @@ __all__ = ["read_wide"]
 _HEADER = re.compile(r"^\s*([A-Za-z0-9_]+)\s*\[(.+)\]\s*$")
 
 
-def read_wide(frame: pl.LazyFrame, rows: int) -> LabFile:
+def read_wide(frame: pl.LazyFrame, rows: int, knowledge: Knowledge) -> LabFile:
     """A wide-form file: one row per sample, one column per test (see the module docstring)."""
+    analytes = knowledge.analytes
     schema = frame.collect_schema()
     tests: dict[str, tuple[str, float]] = {}  # column -> (test, factor)
     for column in schema.names():
@@ -41,27 +42,27 @@ def read_wide(frame: pl.LazyFrame, rows: int) -> LabFile:
             continue
         match = _HEADER.match(column)
         name, unit = (match.group(1), match.group(2)) if match else (column, None)
-        item = catalogue().get(name)
+        item = analytes.get(name)
         if item is None:
             if match:
-                raise InputError(column, f"unknown test {name!r}", ", ".join(catalogue()))
+                raise InputError(column, f"unknown test {name!r}", ", ".join(analytes))
             continue  # person and other columns
         if item.kind == "qualitative":
             tests[column] = (name, 1.0)
             continue
-        factor = 1.0 if unit is None else conversion_factor(name, unit)
+        factor = 1.0 if unit is None else conversion_factor(item, unit)
         tests[column] = (name, factor)
     if "sample_id" not in schema:
         raise InputError("sample_id", "the file has no sample_id column")
     if not tests:
         raise InputError("input", "no test columns (a test id such as b12, or b12[ng/L])")
-    person = person_columns(schema)
+    person = person_columns(schema, knowledge.vocabulary)
     frame = frame.with_columns(**person.parsed)
     sample = sample_id()
     all_checks = [("sample_id", no_sample_id(), pl.lit("missing id"))]
     values: dict[str, pl.Expr] = {}
     for column, (test, factor) in tests.items():
-        item = catalogue()[test]
+        item = analytes[test]
         if item.kind == "qualitative":
             word = text(column).str.to_lowercase()
             values[test] = word
@@ -71,7 +72,7 @@ def read_wide(frame: pl.LazyFrame, rows: int) -> LabFile:
         measured = number(column, schema)
         canonical = measured if factor == 1.0 else measured * factor
         values[test] = canonical
-        low, high, unit = hard_range(test)
+        low, high, unit = hard_range(item)
         all_checks.append((column, not_number(column, schema), pl.lit("not a number")))
         impossible = (canonical < low) | (canonical > high)
         reason = pl.lit(f"not a possible {test} result ({fmt(low)} to {fmt(high)} {unit})")
@@ -96,5 +97,13 @@ def read_wide(frame: pl.LazyFrame, rows: int) -> LabFile:
     rowwise = checked.select(
         *columns, pl.col("_check"), field.alias("_field"), reason.alias("_reason")
     )
-    constants = absent_facts(facts.collect_schema().names())
-    return LabFile(complete_facts(facts), errors, "wide", rows, constants, complete_facts(rowwise))
+    specs = knowledge.facts
+    constants = absent_facts(facts.collect_schema().names(), specs)
+    return LabFile(
+        complete_facts(facts, specs),
+        errors,
+        "wide",
+        rows,
+        constants,
+        complete_facts(rowwise, specs),
+    )

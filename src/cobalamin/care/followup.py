@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
-
-from cobalamin._errors import InputError
-from cobalamin.care._data import Bilingual, DataSource, Interval, _Strict, add_interval, load_model
+from cobalamin.errors import InputError
+from cobalamin.knowledge.care_data import add_interval
+from cobalamin.knowledge.followup import FollowUpFile, PackFollowUp
 from cobalamin.knowledge.model import Text
+from cobalamin.knowledge.registry import Knowledge
 
 __all__ = [
     "RESPONSES",
     "FollowUp",
     "ReviewDate",
     "follow_up",
-    "followup_pack_ids",
     "review_dates",
 ]
 
@@ -27,75 +25,17 @@ RESPONSES = ("improved", "not_improved", "new_symptoms")
 Route = Literal["oral", "im"]
 
 
-class _Review(_Strict):
-    id: str
-    after: Interval
-    window_until: Interval | None = None
-    applies_to: Literal[
-        "all", "pregnant_or_lactating", "not_pregnant_or_lactating", "wish_to_conceive"
-    ]
-    what: Bilingual
-    source: str
-    statement: str
-
-
-class _Response(_Strict):
-    id: str
-    response: Literal["improved", "not_improved", "new_symptoms"]
-    cause_addressed: bool | None = None
-    advice: Bilingual
-    source: str
-    statement: str
-
-
-class _Note(_Strict):
-    text: Bilingual
-    source: str
-    statement: str
-
-
-class _PackFollowUp(_Strict):
-    reviews: list[_Review] = Field(default_factory=list)
-    responses: dict[Literal["oral", "im", "any"], list[_Response]] = Field(default_factory=dict)
-    notes: list[_Note] = Field(default_factory=list)
-
-
-class _FollowUpFile(_Strict):
-    sources: dict[str, DataSource]
-    packs: dict[str, _PackFollowUp]
-
-    @model_validator(mode="after")
-    def _sources_known(self) -> _FollowUpFile:
-        for pack_id, pack in self.packs.items():
-            items: list[_Review | _Response | _Note] = [*pack.reviews, *pack.notes]
-            for entries in pack.responses.values():
-                items.extend(entries)
-            for item in items:
-                if item.source not in self.sources:
-                    raise ValueError(f"packs.{pack_id}: unknown source {item.source!r}")
-        return self
-
-
-@cache
-def _file() -> _FollowUpFile:
-    return load_model("followup.yaml", _FollowUpFile)
-
-
-def followup_pack_ids() -> list[str]:
-    return sorted(_file().packs)
-
-
-def _pack(pack_id: str) -> _PackFollowUp:
-    found = _file().packs.get(pack_id)
+def _pack(data: FollowUpFile, pack_id: str) -> PackFollowUp:
+    found = data.packs.get(pack_id)
     if found is None:
         raise InputError(
-            "pack", f"no follow-up data for {pack_id!r}", ", ".join(followup_pack_ids())
+            "pack", f"no follow-up data for {pack_id!r}", ", ".join(sorted(data.packs))
         )
     return found
 
 
-def _source(key: str) -> str:
-    return _file().sources[key].describe(key)
+def _source(data: FollowUpFile, key: str) -> str:
+    return data.sources[key].describe(key)
 
 
 @dataclass(frozen=True)
@@ -150,6 +90,7 @@ class FollowUp:
 
 
 def review_dates(
+    data: FollowUpFile,
     pack_id: str,
     start: dt.date,
     *,
@@ -169,10 +110,10 @@ def review_dates(
             None if r.window_until is None else add_interval(start, r.window_until),
             r.id,
             r.what.text(),
-            _source(r.source),
+            _source(data, r.source),
             r.statement,
         )
-        for r in _pack(pack_id).reviews
+        for r in _pack(data, pack_id).reviews
         if flags[r.applies_to]
     ]
     return tuple(sorted(reviews, key=lambda r: r.date))
@@ -181,6 +122,7 @@ def review_dates(
 def follow_up(
     pack_id: str,
     start: dt.date,
+    knowledge: Knowledge,
     *,
     route: Route | None = None,
     response: str | None = None,
@@ -189,7 +131,8 @@ def follow_up(
     wish_to_conceive: bool = False,
 ) -> FollowUp:
     """Review dates plus, when a response is given, what the guideline says to do next."""
-    data = _pack(pack_id)
+    data = knowledge.followup
+    pack = _pack(data, pack_id)
     if response is not None and response not in RESPONSES:
         raise InputError("response", f"unknown response {response!r}", ", ".join(RESPONSES))
     if route is not None and route not in ("oral", "im"):
@@ -200,7 +143,7 @@ def follow_up(
             [route, "any"] if route is not None else ["oral", "im", "any"]
         )
         for name in routes:
-            for entry in data.responses.get(name, []):
+            for entry in pack.responses.get(name, []):
                 if entry.response != response:
                     continue
                 if entry.cause_addressed is not None and entry.cause_addressed != bool(
@@ -208,17 +151,20 @@ def follow_up(
                 ):
                     continue
                 advice.append(
-                    Advice(entry.id, entry.advice.text(), _source(entry.source), entry.statement)
+                    Advice(
+                        entry.id, entry.advice.text(), _source(data, entry.source), entry.statement
+                    )
                 )
                 break  # first match per route
     notes = tuple(
-        Advice(f"{pack_id}_note_{i + 1}", n.text.text(), _source(n.source), n.statement)
-        for i, n in enumerate(data.notes)
+        Advice(f"{pack_id}_note_{i + 1}", n.text.text(), _source(data, n.source), n.statement)
+        for i, n in enumerate(pack.notes)
     )
     return FollowUp(
         pack=pack_id,
         start=start,
         reviews=review_dates(
+            data,
             pack_id,
             start,
             pregnant_or_lactating=pregnant_or_lactating,

@@ -1,7 +1,7 @@
-"""Safety alerts: collect tables in ``data/safety.yaml``, run by the same engine as a pack.
+"""Safety alerts for a person without a pack's conclusion (``screen``), from ``data/safety.yaml``.
 
-``assess`` merges these alerts with the pack's own (deduplicated by code); ``screen`` returns
-them for a person without results.
+``assess`` runs the same safety tables as the last stage of its pipeline
+(``cobalamin.pipeline``); this function runs them on their own.
 """
 
 from __future__ import annotations
@@ -10,45 +10,31 @@ from collections.abc import Mapping
 from typing import Any
 
 from cobalamin.assessment import Alert
-from cobalamin.care._rules import CareRules, load_care_rules
-from cobalamin.case import Case, parse_case
+from cobalamin.case import Case
 from cobalamin.engine import case_facts, evaluate
-from cobalamin.knowledge.alerts import alert_catalogue
 from cobalamin.knowledge.logic import FactValue
+from cobalamin.knowledge.registry import Knowledge
+from cobalamin.outcome import FiredRule, reduce_outcome
 
-__all__ = ["safety_alerts", "safety_rules"]
+__all__ = ["safety_alerts"]
 
 _DERIVED = ("deficiency", "severe")
 
 
-def safety_rules() -> CareRules:
-    """The safety rule file (loaded once)."""
-    return load_care_rules("safety.yaml")
-
-
 def safety_alerts(
-    case: Case | dict[str, Any], derived: Mapping[str, Any] | None = None
+    case: Case, knowledge: Knowledge, derived: Mapping[str, Any] | None = None
 ) -> tuple[Alert, ...]:
     """Every safety alert the case supports, one per code, in rule order.
 
     ``derived`` may carry a pack's conclusions (``deficiency``, ``severe``); without them the
     rules that need a conclusion do not fire.
     """
-    if not isinstance(case, Case):
-        case = parse_case(case)
     facts: dict[str, FactValue] = dict(case_facts(case))
     for name in _DERIVED:
         value = (derived or {}).get(name)
         if isinstance(value, str | bool):
             facts[name] = value
-    rules = safety_rules()
+    rules = knowledge.safety
     result = evaluate(rules.pack, facts)
-    catalogue = alert_catalogue()
-    alerts: dict[str, Alert] = {}
-    for _table, rule in result.fired:
-        for code in rule.alerts:
-            definition = catalogue[code]
-            alerts.setdefault(
-                code, Alert(code, definition.level, definition.text, definition.source, rule.id)
-            )
-    return tuple(alerts.values())
+    fired = [FiredRule(t, r, rules.source_text(r.source)) for t, r in result.fired]
+    return reduce_outcome(fired, case.results, knowledge.alerts).alerts

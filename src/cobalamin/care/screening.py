@@ -9,26 +9,20 @@ routine testing for metformin or acid blockers alone): ``screen_all`` shows them
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from cobalamin._data import data_path
-from cobalamin._errors import InputError, KnowledgeError
 from cobalamin.assessment import Alert, Finding
-from cobalamin.care._rules import CareRules, load_care_rules
 from cobalamin.care.safety import safety_alerts
 from cobalamin.case import Case
 from cobalamin.engine import case_facts, evaluate
-from cobalamin.knowledge.model import Pack
-from cobalamin.person import Person, parse_person
+from cobalamin.knowledge.care_rules import SCREENING_OUTPUTS
+from cobalamin.knowledge.registry import Knowledge
+from cobalamin.outcome import FiredRule, reduce_outcome
+from cobalamin.person import Person
 
-__all__ = ["OUTPUTS", "Screening", "screen", "screen_all", "screening_pack_ids"]
+__all__ = ["OUTPUTS", "Screening", "screen", "screen_all"]
 
-OUTPUTS: dict[str, tuple[str, ...]] = {
-    "test_now": ("yes", "consider", "no"),
-    "first_test": ("b12", "holotc", "hcy", "none"),
-    "retest": ("if_symptoms", "periodic", "not_stated", "none"),
-}
+OUTPUTS = SCREENING_OUTPUTS
 
 
 @dataclass(frozen=True)
@@ -60,55 +54,15 @@ class Screening:
         }
 
 
-_FIRST = ("nice-ng239", "nhg-anemie")  # shown first: the two main guidelines side by side
-
-
-def screening_pack_ids() -> list[str]:
-    """Packs that have screening rules (NICE and NHG first, then by id)."""
-    ids = sorted(p.stem for p in data_path("screening").glob("*.yaml"))
-    return [i for i in _FIRST if i in ids] + [i for i in ids if i not in _FIRST]
-
-
-@cache
-def _rules(pack_id: str) -> CareRules:
-    if pack_id not in screening_pack_ids():
-        raise InputError(
-            "pack", f"no screening rules for {pack_id!r}", ", ".join(screening_pack_ids())
-        )
-    rules = load_care_rules("screening", f"{pack_id}.yaml", required_outputs=tuple(OUTPUTS))
-    where = rules.pack.path or pack_id
-    for table in rules.pack.tables:
-        for rule in table.rules:
-            for name, value in rule.sets:
-                if name in OUTPUTS and value not in OUTPUTS[name]:
-                    raise KnowledgeError(
-                        f"{where}: tables[{table.id}].rules[{rule.id}].set.{name}",
-                        f"must be one of {', '.join(OUTPUTS[name])}",
-                    )
-    if rules.for_pack != pack_id:
-        raise KnowledgeError(f"{where}: pack", f"must be {pack_id!r} (the file's name)")
-    return rules
-
-
-def _person(person: Person | dict[str, Any] | None) -> Person:
-    return person if isinstance(person, Person) else parse_person(person)
-
-
-def screen(person: Person | dict[str, Any] | None, pack: str | Pack) -> Screening:
+def screen(person: Person, pack_id: str, knowledge: Knowledge) -> Screening:
     """Whether to test this person now under one guideline, which test first, when to re-test."""
-    pack_id = pack.id if isinstance(pack, Pack) else pack
-    rules = _rules(pack_id)
-    case = Case(person=_person(person), results={})
+    rules = knowledge.screening(pack_id)
+    case = Case(person=person, results={})
     result = evaluate(rules.pack, case_facts(case))
-    findings: list[Finding] = []
-    decided: Finding | None = None
-    for table_id, rule in result.fired:
-        source = rules.source_text(rule.source)
-        if rule.finding is not None:
-            finding = Finding(rule.id, table_id, rule.finding, source, rule.statement)
-            findings.append(finding)
-            if any(name == "test_now" for name, _ in rule.sets):
-                decided = finding
+    fired = [FiredRule(t, r, rules.source_text(r.source)) for t, r in result.fired]
+    findings = reduce_outcome(fired, (), knowledge.alerts).findings
+    setting = {item.rule.id for item in fired if any(k == "test_now" for k, _ in item.rule.sets)}
+    decided = next((f for f in findings if f.rule in setting), None)
     assert decided is not None, f"{pack_id}: the rule that sets test_now needs a finding"
     return Screening(
         pack=pack_id,
@@ -117,14 +71,14 @@ def screen(person: Person | dict[str, Any] | None, pack: str | Pack) -> Screenin
         first_test=str(result.facts["first_test"]),
         retest=str(result.facts["retest"]),
         decided_by=decided,
-        findings=tuple(findings),
-        alerts=safety_alerts(case),
+        findings=findings,
+        alerts=safety_alerts(case, knowledge),
     )
 
 
 def screen_all(
-    person: Person | dict[str, Any] | None, packs: list[str] | None = None
+    person: Person, knowledge: Knowledge, packs: list[str] | None = None
 ) -> tuple[Screening, ...]:
     """``screen`` under every guideline with screening rules (or the ones named), side by side."""
-    checked = _person(person)
-    return tuple(screen(checked, pack_id) for pack_id in (packs or screening_pack_ids()))
+    chosen = packs or knowledge.screening_pack_ids()
+    return tuple(screen(person, pack_id, knowledge) for pack_id in chosen)

@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cobalamin._errors import InputError
-from cobalamin.cli._common import Format, Lang, handle_errors, print_json, read_json_input
+from cobalamin.cli.common import Format, Lang, handle_errors, print_json, read_json_input
+from cobalamin.errors import InputError
 from cobalamin.nutrition.foods import food_table, search
 from cobalamin.nutrition.intake import intake as intake_estimate
 from cobalamin.nutrition.reference import authorities

@@ -9,14 +9,25 @@ from typing import Annotated, Any
 
 import typer
 
-from cobalamin._errors import InputError
 from cobalamin.care.followup import RESPONSES, follow_up
-from cobalamin.care.screening import Screening, screen_all, screening_pack_ids
-from cobalamin.care.treatment import _parse_date, plan, regimen_ids
+from cobalamin.care.screening import screen_all
+from cobalamin.care.treatment import parse_date, plan
 from cobalamin.care.workup import workup
-from cobalamin.cli._common import Format, Lang, handle_errors, print_json, read_json_input
-from cobalamin.knowledge.loader import load_pack
+from cobalamin.case import parse_case
+from cobalamin.cli.common import (
+    Format,
+    Lang,
+    PackPathOption,
+    handle_errors,
+    print_json,
+    read_json_input,
+)
+from cobalamin.defaults import knowledge_for
+from cobalamin.errors import InputError
 from cobalamin.person import parse_person
+from cobalamin.pipeline import assess
+from cobalamin.render.ics import plan_ics
+from cobalamin.render.text import follow_up_text, plan_text, screening_text, workup_text
 
 __all__ = ["register"]
 
@@ -34,12 +45,6 @@ LactatingOption = Annotated[bool, typer.Option("--lactating", help="The person b
 WishOption = Annotated[
     bool, typer.Option("--wish-to-conceive", help="The person wishes to conceive.")
 ]
-_FIRST_TEST = {
-    "b12": "total B12 or active B12 (holoTC)",
-    "holotc": "active B12 (holoTC)",
-    "hcy": "plasma homocysteine",
-    "none": "-",
-}
 
 
 def _medication(token: str) -> dict[str, Any] | str:
@@ -70,32 +75,6 @@ def _person_data(
         data = dict(inner)
     data.update({k: v for k, v in flags.items() if v not in (None, [], False)})
     return data
-
-
-def _screen_text(results: tuple[Screening, ...], lang: str) -> str:
-    lines: list[str] = []
-    for item in results:
-        lines.append(f"{item.pack}: {item.title}")
-        lines.append(
-            f"  test now: {item.test_now}   first test: {_FIRST_TEST[item.first_test]}   "
-            f"re-test: {item.retest.replace('_', ' ')}"
-        )
-        lines.append(f"  why: {item.decided_by.text.get(lang)}")
-        lines.append(f"  source: {item.decided_by.source}")
-        lines.append("")
-    verdicts: dict[str, list[str]] = {}
-    for item in results:
-        verdicts.setdefault(item.test_now, []).append(item.pack)
-    if len(verdicts) > 1:
-        lines.append("Where the guidelines disagree (test now):")
-        for verdict, packs in verdicts.items():
-            lines.append(f"  {verdict}: {', '.join(packs)}")
-        lines.append("")
-    alerts = {a.code: a for item in results for a in item.alerts}
-    for alert in alerts.values():
-        lines.append(f"[{alert.level}] {alert.code}: {alert.text.get(lang)}")
-        lines.append(f"  source: {alert.source}")
-    return "\n".join(lines).rstrip()
 
 
 def register(app: typer.Typer) -> None:
@@ -143,25 +122,22 @@ def register(app: typer.Typer) -> None:
             "medications": [_medication(m) for m in medication or []],
             "symptoms": list(symptom or []),
         }
-        person = parse_person(_person_data(source, flags))
+        knowledge = knowledge_for(None)
+        person = parse_person(_person_data(source, flags), knowledge.vocabulary)
         for pack_id in pack or []:
-            if pack_id not in screening_pack_ids():
-                raise InputError(
-                    "pack",
-                    f"no screening rules for {pack_id!r}",
-                    ", ".join(screening_pack_ids()),
-                )
-        results = screen_all(person, list(pack) if pack else None)
+            knowledge.screening(pack_id)  # an unknown guideline is an input error
+        results = screen_all(person, knowledge, list(pack) if pack else None)
         if output_format == Format.json:
             print_json({"screening": [r.to_dict(lang) for r in results]})
         else:
-            typer.echo(_screen_text(results, lang))
+            typer.echo(screening_text(results, knowledge.texts, lang))
 
     @app.command("plan")
     @handle_errors
     def plan_command(
         regimen: Annotated[
-            str, typer.Option("--regimen", "-r", help=f"Regimen id: {', '.join(regimen_ids())}.")
+            str,
+            typer.Option("--regimen", "-r", help="Regimen id (cobalamin plan --help lists them)."),
         ],
         start: Annotated[str, typer.Option("--start", help="First dose, YYYY-MM-DD.")],
         skip_weekends: Annotated[
@@ -193,9 +169,11 @@ def register(app: typer.Typer) -> None:
         lang: LangOption = Lang.en,
     ) -> None:
         """A dated treatment schedule (loading, maintenance, reviews) from a regimen."""
+        knowledge = knowledge_for(None)
         result = plan(
             regimen,
             start,
+            knowledge,
             skip_weekends=skip_weekends,
             pregnant=pregnant,
             lactating=lactating,
@@ -206,11 +184,11 @@ def register(app: typer.Typer) -> None:
             loading_doses=loading_doses,
         )
         if output_format == PlanFormat.ics:
-            data = result.to_ics(lang)
+            data = plan_ics(result, knowledge.texts, lang)
         elif output_format == PlanFormat.json:
             data = (json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2) + "\n").encode()
         else:
-            data = (result.to_text(lang) + "\n").encode()
+            data = (plan_text(result, knowledge.texts, lang) + "\n").encode()
         if output is not None:
             try:
                 output.write_bytes(data)
@@ -242,26 +220,24 @@ def register(app: typer.Typer) -> None:
         lang: LangOption = Lang.en,
     ) -> None:
         """Review dates after starting treatment, and what to do on the response."""
-        first = _parse_date(start, "start")
+        knowledge = knowledge_for(None)
+        first = parse_date(start, "start")
         if regimen is not None:
-            from cobalamin.care.treatment import _file
-
-            found = _file().regimens.get(regimen)
+            regimens = knowledge.regimens.regimens
+            found = regimens.get(regimen)
             if found is None:
-                raise InputError(
-                    "regimen", f"unknown regimen {regimen!r}", ", ".join(regimen_ids())
-                )
+                raise InputError("regimen", f"unknown regimen {regimen!r}", ", ".join(regimens))
             pack = pack or found.followup
             route = route or found.route
         if pack is None:
-            from cobalamin.care.followup import followup_pack_ids
-
-            raise InputError("pack", "give --pack or --regimen", ", ".join(followup_pack_ids()))
+            packs = ", ".join(sorted(knowledge.followup.packs))
+            raise InputError("pack", "give --pack or --regimen", packs)
         if route is not None and route not in ("oral", "im"):
             raise InputError("route", f"unknown route {route!r}", "oral, im")
         result = follow_up(
             pack,
             first,
+            knowledge,
             route="oral" if route == "oral" else "im" if route == "im" else None,
             response=response,
             cause_addressed=cause_addressed,
@@ -271,20 +247,7 @@ def register(app: typer.Typer) -> None:
         if output_format == Format.json:
             print_json(result.to_dict(lang))
             return
-        lines = [f"Follow-up under {result.pack} from {result.start.isoformat()}"]
-        for review in result.reviews:
-            until = f" to {review.until.isoformat()}" if review.until else ""
-            lines.append(f"{review.date.isoformat()}{until}  {review.what.get(lang)}")
-            lines.append(f"    source: {review.source}")
-        if not result.reviews:
-            lines.append("(this guideline gives no review dates)")
-        for advice in result.advice:
-            lines.append(f"If {response}: {advice.text.get(lang)}")
-            lines.append(f"    source: {advice.source}")
-        for note in result.notes:
-            lines.append(f"Note: {note.text.get(lang)}")
-            lines.append(f"    source: {note.source}")
-        typer.echo("\n".join(lines))
+        typer.echo(follow_up_text(result, knowledge.texts, lang))
 
     @app.command("workup")
     @handle_errors
@@ -293,21 +256,17 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Argument(help="JSON case file; '-' or nothing reads stdin.")
         ] = None,
         pack: Annotated[str, typer.Option("--pack", "-p", help="Pack id.")] = "nice-ng239",
+        pack_path: PackPathOption = None,
         output_format: FormatOption = Format.text,
         lang: LangOption = Lang.en,
     ) -> None:
         """After a likely deficiency: which tests point to the cause, with sources."""
-        case = read_json_input(source, what="case")
-        result = workup(case, load_pack(pack))
+        knowledge = knowledge_for(pack_path)
+        raw = read_json_input(source, what="case")
+        case = parse_case(raw, knowledge.analytes, knowledge.vocabulary)
+        loaded = knowledge.pack(pack)
+        result = workup(case, assess(case, loaded, knowledge), loaded, knowledge)
         if output_format == Format.json:
             print_json(result.to_dict(lang))
             return
-        lines = [f"Cause work-up under {result.pack} (deficiency: {result.deficiency})"]
-        for finding in result.findings:
-            lines.append(f"- {finding.text.get(lang)}")
-            lines.append(f"    source: {finding.source}")
-        for test in result.next_tests:
-            lines.append(f"Next test: {test.test}: {test.reason.get(lang)}")
-        for alert in result.alerts:
-            lines.append(f"[{alert.level}] {alert.code}: {alert.text.get(lang)}")
-        typer.echo("\n".join(lines))
+        typer.echo(workup_text(result, knowledge.texts, lang))

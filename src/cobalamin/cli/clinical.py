@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,15 +10,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cobalamin._assess import assess as assess_case
-from cobalamin._errors import InputError
-from cobalamin.assessment import Assessment
 from cobalamin.case import normalise_result, parse_case
 from cobalamin.cb12 import compute as compute_cb12
-from cobalamin.cli._common import Format, Lang, handle_errors, print_json, read_json_input
-from cobalamin.knowledge.loader import builtin_pack_ids, load_pack
+from cobalamin.cli.common import (
+    Format,
+    Lang,
+    PackPathOption,
+    handle_errors,
+    print_json,
+    read_json_input,
+)
+from cobalamin.defaults import knowledge_for
+from cobalamin.errors import InputError
 from cobalamin.knowledge.model import Pack
 from cobalamin.knowledge.schema import pack_json_schema
+from cobalamin.pipeline import assess as assess_case
+from cobalamin.render.text import assessment_text, verdict
 
 __all__ = ["register"]
 
@@ -31,17 +37,8 @@ _RESULT = re.compile(
 PackOption = Annotated[
     str, typer.Option("--pack", "-p", help="Pack id or path to a pack .yaml file.")
 ]
-PackPathOption = Annotated[
-    list[Path] | None,
-    typer.Option("--pack-path", help="Folder with site packs (also $COBALAMIN_PACK_PATH)."),
-]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="text or json.")]
 LangOption = Annotated[Lang, typer.Option("--lang", "-l", help="Language of texts: en or nl.")]
-
-
-def _search(paths: list[Path] | None) -> tuple[Path, ...]:
-    env = os.environ.get("COBALAMIN_PACK_PATH", "")
-    return tuple(paths or ()) + tuple(Path(p) for p in env.split(os.pathsep) if p)
 
 
 def parse_result_token(token: str) -> dict[str, Any]:
@@ -77,36 +74,6 @@ def _case_from_arguments(items: list[str], person_flags: dict[str, Any]) -> dict
     person.update({k: v for k, v in person_flags.items() if v not in (None, [], False)})
     data["person"] = person
     return data
-
-
-def _render_assessment(console: Console, item: Assessment, lang: str) -> None:
-    data = item.to_dict(lang)
-    colour = {"likely": "red", "indeterminate": "yellow", "unlikely": "green"}.get(
-        item.deficiency, "white"
-    )
-    console.print(f"[bold]{item.pack_title}[/bold] ({item.pack})")
-    console.print(
-        f"B12 deficiency: [bold {colour}]{item.deficiency}[/]"
-        + ("  [bold red]SEVERE[/]" if item.severe else "")
-    )
-    for test in data["next_tests"]:
-        tag = "reflex, same sample" if test["reflex"] else "advised"
-        console.print(f"  next test: [bold]{test['test']}[/] ({tag}) — {test['reason']}")
-    for finding in data["findings"]:
-        console.print(
-            f"  • {finding['text']}\n    [dim]{finding['rule']} — {finding['source']}[/dim]"
-        )
-    for alert in data["alerts"]:
-        style = {"critical": "bold red", "warning": "yellow"}.get(alert["level"], "cyan")
-        console.print(
-            f"  [{style}]{alert['level'].upper()} {alert['code']}[/]: {alert['text']}\n    [dim]{alert['source']}[/dim]"
-        )
-    for warning in data["warnings"]:
-        console.print(f"  [yellow]warning[/]: {warning}")
-    cb12 = data["cb12"]
-    if cb12 and cb12.get("value") is not None:
-        console.print(f"  cB12 {cb12['value']} ({cb12['category']}) {cb12['note']}")
-    console.print(f"[dim]{data['disclaimer']}[/dim]")
 
 
 def register(app: typer.Typer) -> None:
@@ -157,12 +124,15 @@ def register(app: typer.Typer) -> None:
             "lactating": lactating, "diet": diet, "conditions": condition or [],
             "medications": medication or [], "symptoms": symptom or [],
         }  # fmt: skip
-        case = parse_case(_case_from_arguments(items or [], flags))
-        result = assess_case(case, load_pack(pack, _search(pack_path)))
+        knowledge = knowledge_for(pack_path)
+        case = parse_case(
+            _case_from_arguments(items or [], flags), knowledge.analytes, knowledge.vocabulary
+        )
+        result = assess_case(case, knowledge.pack(pack), knowledge)
         if output == Format.json:
             print_json(result.to_dict(lang.value))
         else:
-            _render_assessment(Console(), result, lang.value)
+            Console().print(assessment_text(result, knowledge.texts, lang.value))
 
     @app.command()
     @handle_errors
@@ -178,12 +148,14 @@ def register(app: typer.Typer) -> None:
         lang: LangOption = Lang.en,
     ) -> None:
         """Run every pack on the same case, side by side, so differences between sources show."""
-        case = parse_case(_case_from_arguments(items or [], {}))
-        search = _search(pack_path)
-        ids = builtin_pack_ids() + sorted(
-            p.stem for folder in search for p in Path(folder).glob("*.yaml")
+        knowledge = knowledge_for(pack_path)
+        case = parse_case(
+            _case_from_arguments(items or [], {}), knowledge.analytes, knowledge.vocabulary
         )
-        results = [assess_case(case, load_pack(pack_id, search)) for pack_id in dict.fromkeys(ids)]
+        results = [
+            assess_case(case, knowledge.pack(pack_id), knowledge)
+            for pack_id in knowledge.packs.ids()
+        ]
         if output == Format.json:
             print_json([r.to_dict(lang.value) for r in results])
             return
@@ -201,8 +173,10 @@ def register(app: typer.Typer) -> None:
             why = "\n".join(
                 f"{f['text']}\n[dim]{f['rule']} — {f['source']}[/dim]" for f in data["findings"]
             )
+            label = verdict(knowledge.texts, item.deficiency, lang.value)
+            severe = f" ({knowledge.texts.get('label.severe', lang.value)})" if item.severe else ""
             table.add_row(
-                item.pack, item.deficiency + (" (severe)" if item.severe else ""), tests, why
+                f"{item.pack}\n[dim]{item.pack_sha256[:12]}[/dim]", label + severe, tests, why
             )
         console = Console()
         console.print(table)
@@ -212,7 +186,8 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def packs_list(pack_path: PackPathOption = None, output: FormatOption = Format.text) -> None:
         """List the available packs."""
-        packs = [load_pack(i, _search(pack_path)) for i in builtin_pack_ids()]
+        knowledge = knowledge_for(pack_path)
+        packs = [knowledge.pack(i) for i in knowledge.packs.ids()]
         if output == Format.json:
             print_json(
                 [
@@ -222,16 +197,19 @@ def register(app: typer.Typer) -> None:
                         "publisher": p.publisher,
                         "date": p.date,
                         "status": p.status,
+                        "extends": p.extends,
+                        "builtin": knowledge.packs.is_builtin(p.id),
+                        "sha256": p.sha256,
                     }
                     for p in packs
                 ]
             )
             return
         table = Table(title="Packs")
-        for column in ("id", "title", "publisher", "status"):
+        for column in ("id", "title", "publisher", "status", "sha256"):
             table.add_column(column)
         for p in packs:
-            table.add_row(p.id, p.title, p.publisher, p.status)
+            table.add_row(p.id, p.title, p.publisher, p.status, p.sha256[:12])
         Console().print(table)
 
     @packs_app.command("show")
@@ -243,7 +221,7 @@ def register(app: typer.Typer) -> None:
         lang: LangOption = Lang.en,
     ) -> None:
         """Show a pack's sources, cut-offs and rules."""
-        loaded = load_pack(pack, _search(pack_path))
+        loaded = knowledge_for(pack_path).pack(pack)
         if output == Format.json:
             print_json(_pack_summary(loaded, lang.value))
             return
@@ -251,6 +229,7 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"[bold]{loaded.title}[/bold] ({loaded.id}) — {loaded.publisher}, {loaded.date}, status {loaded.status}"
         )
+        console.print(f"sha256 {loaded.sha256}")
         console.print(loaded.description.get(lang.value))
         console.print("\n[bold]Sources[/bold]")
         for source in loaded.sources.values():
@@ -279,7 +258,7 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def packs_schema() -> None:
         """Print the JSON Schema of pack files (for editors)."""
-        print_json(pack_json_schema())
+        print_json(pack_json_schema(knowledge_for(None).facts))
 
     @app.command()
     @handle_errors
@@ -299,20 +278,22 @@ def register(app: typer.Typer) -> None:
         lang: LangOption = Lang.en,
     ) -> None:
         """Fedosov's combined indicator of B12 status from the four markers and age."""
+        knowledge = knowledge_for(None)
         values: dict[str, float] = {}
         for index, token in enumerate(items):
             raw = parse_result_token(token)
             result, _ = normalise_result(
-                raw["test"], raw["value"], raw.get("unit"), f"results[{index}]"
+                knowledge.analytes, raw["test"], raw["value"], raw.get("unit"), f"results[{index}]"
             )
             if not isinstance(result.value, float):
                 raise InputError(f"results[{index}]", "cB12 markers are numbers")
             values[result.test] = result.value
-        outcome = compute_cb12(values, age, allow_unverified=unverified)
+        outcome = compute_cb12(values, age, knowledge.cb12, allow_unverified=unverified)
         if output == Format.json:
             print_json(outcome.to_dict(lang.value))
         elif outcome.value is None:
-            Console().print(f"cB12: not computed. {outcome.to_dict(lang.value)['note']}")
+            not_computed = knowledge.texts.get("cb12.not_computed", lang.value)
+            Console().print(f"{not_computed} {outcome.to_dict(lang.value)['note']}")
         else:
             Console().print(
                 f"cB12 = {outcome.value:.2f} ({outcome.category}). {outcome.to_dict(lang.value)['note']}"
@@ -331,7 +312,7 @@ def _describe(comparison: Any) -> str:
 
 def _pack_summary(pack: Pack, lang: str) -> dict[str, Any]:
     return {
-        "id": pack.id, "title": pack.title, "publisher": pack.publisher, "date": pack.date,
+        "id": pack.id, "sha256": pack.sha256, "title": pack.title, "publisher": pack.publisher, "date": pack.date,
         "status": pack.status, "extends": pack.extends, "description": pack.description.get(lang),
         "reads": list(pack.reads),
         "sources": {k: {"citation": s.citation, "evidence": s.evidence} for k, s in pack.sources.items()},

@@ -12,7 +12,8 @@ import typer
 
 from cobalamin.batch.engines import ENGINES, Engine
 from cobalamin.batch.run import Progress, run_batch
-from cobalamin.cli._common import handle_errors
+from cobalamin.cli.common import PackPathOption, handle_errors
+from cobalamin.defaults import knowledge_for
 
 __all__ = ["register"]
 
@@ -62,6 +63,7 @@ def register(app: typer.Typer) -> None:
         input_path: Annotated[Path, typer.Argument(help="CSV or Parquet, long or wide form")],
         pack: Annotated[str, typer.Option("--pack", help="pack id or path")],
         out: Annotated[Path, typer.Option("--out", help="output .csv or .parquet")],
+        pack_path: PackPathOption = None,
         errors: Annotated[
             Path | None, typer.Option("--errors", help="error file (default OUT.errors.csv)")
         ] = None,
@@ -73,13 +75,15 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Interpret every sample of a lab file; bad rows go to the error file."""
-        from cobalamin._errors import InputError
+        from cobalamin.errors import InputError
 
         if engine not in ENGINES:
             raise InputError("--engine", f"unknown engine {engine!r}", ", ".join(ENGINES))
         chosen: Engine = engine
+        knowledge = knowledge_for(pack_path)
+        loaded = knowledge.pack(pack)
         with _progress_bar(progress) as update:
-            report = run_batch(input_path, pack, out, errors, chosen, update)
+            report = run_batch(input_path, loaded, out, errors, chosen, update, knowledge=knowledge)
         typer.echo(report.summary())
 
     @app.command("hl7")
@@ -88,12 +92,16 @@ def register(app: typer.Typer) -> None:
         input_path: Annotated[Path, typer.Argument(help="ORU^R01 messages, MLLP-framed or plain")],
         pack: Annotated[str, typer.Option("--pack", help="pack id or path")],
         out: Annotated[Path, typer.Option("--out", help="where the interpreted ORU^R01 go")],
+        pack_path: PackPathOption = None,
         mllp: Annotated[bool, typer.Option("--mllp", help="frame the output with MLLP")] = False,
     ) -> None:
         """Interpret HL7 v2 result messages; comments as NTE, reflex tests as new ORC/OBR."""
         from cobalamin.interop.hl7v2 import interpret_file
 
-        report = interpret_file(input_path, pack, out, mllp=mllp)
+        knowledge = knowledge_for(pack_path)
+        report = interpret_file(
+            input_path, knowledge.pack(pack), out, knowledge=knowledge, mllp=mllp
+        )
         typer.echo(report.summary())
         for problem in report.problems:
             typer.echo(f"error: {problem}", err=True)
@@ -109,5 +117,5 @@ def register(app: typer.Typer) -> None:
         """Per patient and test: change since the previous result, direction, days between."""
         from cobalamin.batch.trend import write_trend
 
-        rows = write_trend(input_path, out)
+        rows = write_trend(input_path, out, knowledge_for(None))
         typer.echo(f"trend rows: {rows} -> {out}")

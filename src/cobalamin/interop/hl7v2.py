@@ -25,13 +25,14 @@ from typing import Any
 
 import hl7
 
-from cobalamin._assess import assess
-from cobalamin._errors import CobalaminError, InputError
-from cobalamin.analytes import analyte_for_loinc, catalogue
 from cobalamin.assessment import Assessment
-from cobalamin.case import normalise_result
-from cobalamin.knowledge.loader import load_pack
+from cobalamin.case import normalise_result, parse_case
+from cobalamin.errors import CobalaminError, InputError
 from cobalamin.knowledge.model import Pack
+from cobalamin.knowledge.registry import Knowledge
+from cobalamin.pipeline import assess
+from cobalamin.render.text import verdict
+from cobalamin.version import provenance
 
 __all__ = [
     "HL7Error",
@@ -124,7 +125,7 @@ def _age(birth: dt.date, on: dt.date) -> float:
     return float(max(years, 0))
 
 
-def parse_message(text: str, number: int) -> ParsedMessage:
+def parse_message(text: str, number: int, knowledge: Knowledge) -> ParsedMessage:
     """One message as a case; problems raise HL7Error naming segment and field."""
     where = f"message {number}"
     if not text.startswith("MSH|"):
@@ -168,7 +169,7 @@ def parse_message(text: str, number: int) -> ParsedMessage:
         here = f"{where} OBX[{obx_number}]"
         identifier = _field(obx, 3)
         code, system = _component(identifier, 1), _component(identifier, 3)
-        item = analyte_for_loinc(code) if system in ("LN", "LOINC", "") else None
+        item = knowledge.analytes.for_loinc(code) if system in ("LN", "LOINC", "") else None
         if item is None:
             continue  # not a test cobalamin reads
         status = _field(obx, 11).strip().upper()
@@ -196,7 +197,7 @@ def parse_message(text: str, number: int) -> ParsedMessage:
             if unit is None:
                 raise HL7Error(f"{here}-6", f"the unit of {item.id} is missing")
         try:
-            normalise_result(item.id, value, unit, here)
+            normalise_result(knowledge.analytes, item.id, value, unit, here)
         except InputError as exc:
             suffix = "-6" if exc.field.endswith(".unit") else "-5"
             raise HL7Error(f"{here}{suffix}", exc.message, exc.allowed) from None
@@ -210,35 +211,43 @@ def parse_message(text: str, number: int) -> ParsedMessage:
     return ParsedMessage(control_id, segments, case, positions, obr_date)
 
 
-def _loinc(test: str) -> tuple[str, str]:
-    item = catalogue()[test]
+def _loinc(knowledge: Knowledge, test: str) -> tuple[str, str]:
+    item = knowledge.analytes[test]
     code = item.loinc[0].code if item.loinc else test
     return code, item.name.get("en", test)
 
 
-def interpret_message(parsed: ParsedMessage, pack: Pack, result: Assessment | None = None) -> str:
+def interpret_message(
+    parsed: ParsedMessage, pack: Pack, knowledge: Knowledge, result: Assessment | None = None
+) -> str:
     """The interpreted ORU^R01 for one parsed message (segments joined by ``\\r``)."""
-    result = result or assess(parsed.case, pack)
+    if result is None:
+        case = parse_case(parsed.case, knowledge.analytes, knowledge.vocabulary)
+        result = assess(case, pack, knowledge)
     segments = list(parsed.segments)
     msh = segments[0].split("|")
     if len(msh) > 9:
         msh[9] = f"{msh[9]}-CBL" if msh[9] else "CBL"
     segments[0] = "|".join(msh)
-    headline = {
-        "nl": f"Interpretatie ({pack.id}): kans op B12-tekort {result.deficiency}.",
-        "en": f"Interpretation ({pack.id}): B12 deficiency {result.deficiency}.",
-    }
+    texts = knowledge.texts
     notes: list[str] = []
     for lang in ("nl", "en"):
-        text = " ".join(part for part in (headline[lang], result.comment(lang)) if part)
+        headline = texts.get(
+            "hl7.interpretation",
+            lang,
+            pack=pack.id,
+            verdict=verdict(texts, result.deficiency, lang),
+        )
+        text = " ".join(part for part in (headline, result.comment(lang)) if part)
         notes.append(f"NTE|{len(notes) + 1}|L|{escape(text)}")
+    notes.append(f"NTE|{len(notes) + 1}|L|{escape(provenance(pack.id, pack.sha256))}")
     after = max(parsed.obx_positions) + 1
     while after < len(segments) and segments[after].startswith("NTE|"):
         after += 1  # keep the lab's own notes attached to their OBX
     segments[after:after] = notes
     placer = parsed.control_id or "CBL"
     for number, test in enumerate(result.reflex_tests, start=1):
-        code, name = _loinc(test)
+        code, name = _loinc(knowledge, test)
         order = f"{placer}-R{number}"
         segments.append(f"ORC|NW|{escape(order)}|||||||{parsed.obr_date or ''}")
         segments.append(
@@ -248,9 +257,11 @@ def interpret_message(parsed: ParsedMessage, pack: Pack, result: Assessment | No
     return "\r".join(segments)
 
 
-def interpret_file(input_path: Path, pack: Pack | str, out: Path, *, mllp: bool = False) -> Report:
+def interpret_file(
+    input_path: Path, pack: Pack | str, out: Path, *, knowledge: Knowledge, mllp: bool = False
+) -> Report:
     """Interpret every message of a file; write the good ones atomically, report the rest."""
-    pack = pack if isinstance(pack, Pack) else load_pack(pack)
+    pack = pack if isinstance(pack, Pack) else knowledge.pack(pack)
     try:
         text = input_path.read_bytes().decode("utf-8", errors="replace")
     except OSError as exc:
@@ -260,8 +271,8 @@ def interpret_file(input_path: Path, pack: Pack | str, out: Path, *, mllp: bool 
     for number, message in enumerate(split_messages(text), start=1):
         report.read += 1
         try:
-            parsed = parse_message(message, number)
-            written.append(interpret_message(parsed, pack))
+            parsed = parse_message(message, number, knowledge)
+            written.append(interpret_message(parsed, pack, knowledge))
         except CobalaminError as exc:
             report.problems.append(str(exc))
     report.written = len(written)

@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
+from pathlib import Path
 from typing import Literal
 
-from cobalamin._data import data_path, read_yaml
-from cobalamin._errors import KnowledgeError
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from cobalamin.datafiles import load_model
 from cobalamin.knowledge.model import Text
 
-__all__ = ["AlertDefinition", "alert_catalogue"]
+__all__ = ["AlertCatalogue", "AlertDefinition"]
+
+
+class _Texts(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    en: str = Field(min_length=1)
+    nl: str = Field(min_length=1)
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    level: Literal["info", "warning", "critical"]
+    text: _Texts
+    source: str
+
+
+class _AlertFile(RootModel[dict[str, _Entry]]):
+    pass
 
 
 @dataclass(frozen=True)
@@ -21,21 +40,27 @@ class AlertDefinition:
     source: str
 
 
-@cache
-def alert_catalogue() -> dict[str, AlertDefinition]:
+class AlertCatalogue(Mapping[str, AlertDefinition]):
     """Every alert code by code."""
-    path = data_path("alerts.yaml")
-    raw = read_yaml(path) or {}
-    result = {}
-    for code, entry in raw.items():
-        try:
-            level = entry["level"]
-            if level not in ("info", "warning", "critical"):
-                raise KnowledgeError(f"{path}: {code}.level", "must be info, warning or critical")
-            text = Text(entry["text"]["en"], entry["text"]["nl"])
-            result[code] = AlertDefinition(code, level, text, entry["source"])
-        except (KeyError, TypeError) as exc:
-            raise KnowledgeError(
-                f"{path}: {code}", f"needs level, text.en, text.nl, source ({exc})"
-            ) from None
-    return result
+
+    def __init__(self, items: Mapping[str, AlertDefinition]) -> None:
+        self._items = dict(items)
+
+    @classmethod
+    def load(cls, path: Path) -> AlertCatalogue:
+        entries = load_model(path, _AlertFile).root
+        return cls(
+            {
+                code: AlertDefinition(code, e.level, Text(e.text.en, e.text.nl), e.source)
+                for code, e in entries.items()
+            }
+        )
+
+    def __getitem__(self, code: str) -> AlertDefinition:
+        return self._items[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)

@@ -7,11 +7,10 @@ is checked for gaps. Tables may also set new (categorical) facts that later tabl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Literal
 
-from cobalamin.analytes import catalogue
-from cobalamin.vocabulary import terms
+from cobalamin.analytes import AnalyteCatalogue
+from cobalamin.vocabulary import Vocabulary
 
 __all__ = ["FactKind", "FactSpec", "base_facts"]
 
@@ -30,11 +29,10 @@ class FactSpec:
     optional: bool = True  # may be missing (None)
 
 
-@cache
-def base_facts() -> dict[str, FactSpec]:
+def base_facts(analytes: AnalyteCatalogue, vocabulary: Vocabulary) -> dict[str, FactSpec]:
     """Every fact that exists before any table runs."""
     facts: dict[str, FactSpec] = {}
-    for test_id, item in catalogue().items():
+    for test_id, item in analytes.items():
         if item.kind == "quantitative":
             assert item.hard_range is not None
             facts[test_id] = FactSpec(
@@ -43,8 +41,8 @@ def base_facts() -> dict[str, FactSpec]:
         else:
             facts[test_id] = FactSpec(test_id, "category", values=item.values)
     facts["age"] = FactSpec("age", "number", "a", 0, 125)
-    facts["sex"] = FactSpec("sex", "category", values=tuple(terms("sex")))
-    facts["diet"] = FactSpec("diet", "category", values=tuple(terms("diet")))
+    facts["sex"] = FactSpec("sex", "category", values=tuple(vocabulary.terms("sex")))
+    facts["diet"] = FactSpec("diet", "category", values=tuple(vocabulary.terms("diet")))
     facts["trimester"] = FactSpec("trimester", "category", values=("1", "2", "3"))
     # Days from the last B12 injection to the sample date (case.date); missing unless both
     # dates are known and the injection is not after the sample.
@@ -55,6 +53,6 @@ def base_facts() -> dict[str, FactSpec]:
         facts[flag] = FactSpec(flag, "boolean", optional=False)
     for name in ("conditions", "medications", "symptoms"):
         facts[name] = FactSpec(
-            name, "set", values=tuple(terms(name)), vocabulary=name, optional=False
+            name, "set", values=tuple(vocabulary.terms(name)), vocabulary=name, optional=False
         )
     return facts

@@ -116,6 +116,7 @@ class Pack:
     extends: str | None = None
     path: str | None = None
     reads: tuple[str, ...] = field(default=())  # facts the tables read (derived at load)
+    sha256: str = ""  # content hash of the pack after extends and overrides
 
     def rule(self, rule_id: str) -> Rule:
         for table in self.tables:

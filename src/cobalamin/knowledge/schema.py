@@ -6,9 +6,10 @@ catches shape errors while a person types.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from cobalamin.knowledge.facts import base_facts
+from cobalamin.knowledge.facts import FactSpec
 
 __all__ = ["pack_json_schema"]
 
@@ -70,9 +71,9 @@ _RULE = {
 }
 
 
-def pack_json_schema() -> dict[str, Any]:
-    """A JSON Schema (draft 2020-12) describing a pack YAML file."""
-    numeric_facts = sorted(n for n, s in base_facts().items() if s.kind == "number")
+def pack_json_schema(facts: Mapping[str, FactSpec]) -> dict[str, Any]:
+    """A JSON Schema (draft 2020-12) describing a pack YAML file (``facts``: the base facts)."""
+    numeric_facts = sorted(n for n, s in facts.items() if s.kind == "number")
     cutoff = {
         "type": "object",
         "required": ["fact", "value", "unit", "source"],

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from cobalamin._data import data_path, read_yaml
-from cobalamin._errors import InputError, KnowledgeError
+from cobalamin.datafiles import data_path, read_yaml
+from cobalamin.errors import InputError, KnowledgeError
 
 __all__ = ["CookingLoss", "Food", "FoodTable", "FoodValue", "find_food", "food_table", "search"]
 

@@ -19,13 +19,14 @@ from pydantic import (
     model_validator,
 )
 
-from cobalamin._errors import InputError
-from cobalamin._validation import input_error_from
+from cobalamin.defaults import default_knowledge  # TEMPORARY until knowledge is passed in
+from cobalamin.errors import InputError
 from cobalamin.nutrition.foods import Food, find_food, food_table, midpoint
 from cobalamin.nutrition.reference import advice_texts, reference_intake
 from cobalamin.person import Person, parse_person
 from cobalamin.physiology.absorption import absorb, combined_modifier
 from cobalamin.physiology.parameters import Modifier, Parameters, load_parameters
+from cobalamin.validation import input_error_from
 
 __all__ = ["Diary", "Item", "Meal", "MealResult", "estimate", "intake", "parse_diary"]
 
@@ -96,7 +97,7 @@ def parse_diary(data: Any) -> tuple[Person, tuple[Meal, ...], str | None]:
     unknown = set(data) - set(Diary.model_fields)
     if unknown:
         raise InputError(sorted(unknown)[0], "unknown field", ", ".join(Diary.model_fields))
-    person = parse_person(data.get("person"))
+    person = parse_person(data.get("person"), default_knowledge().vocabulary)
     meals = parse_meals(data.get("meals"), "meals")
     authority = data.get("authority")
     if authority is not None and not isinstance(authority, str):
@@ -256,7 +257,7 @@ def intake(diary: Any, person: Any = None, *, authority: str | None = None) -> d
     if isinstance(person, Person):
         p = person
     elif person is not None:
-        p = parse_person(person)
+        p = parse_person(person, default_knowledge().vocabulary)
     params = load_parameters()
     results = estimate(meals, p, params)
     ref = reference_intake(p, authority or diary_authority)

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cobalamin._data import data_path, read_yaml
-from cobalamin._errors import InputError, KnowledgeError
+from cobalamin.datafiles import data_path, read_yaml
+from cobalamin.errors import InputError, KnowledgeError
 from cobalamin.person import Person
 
 __all__ = ["ReferenceIntake", "advice_texts", "authorities", "reference_intake"]

@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from cobalamin._data import data_path, read_yaml
-from cobalamin._errors import KnowledgeError
+from cobalamin.datafiles import data_path, read_yaml
+from cobalamin.errors import KnowledgeError
 
 __all__ = ["Modifier", "Param", "Parameters", "load_parameters", "raw_parameters"]
 

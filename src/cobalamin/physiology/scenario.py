@@ -6,10 +6,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from cobalamin._errors import InputError
-from cobalamin._validation import input_error_from
+from cobalamin.defaults import default_knowledge  # TEMPORARY until knowledge is passed in
+from cobalamin.errors import InputError
 from cobalamin.nutrition.intake import Meal, parse_meals
 from cobalamin.person import Person, parse_person
+from cobalamin.validation import input_error_from
 
 __all__ = ["Injection", "Scenario", "Supplement", "parse_scenario"]
 
@@ -110,7 +111,7 @@ def parse_scenario(data: Any) -> Scenario:
         if err.field == "days":
             raise InputError("days", err.message, f"1-{MAX_DAYS}") from None
         raise err from None
-    person = parse_person(raw.person)
+    person = parse_person(raw.person, default_knowledge().vocabulary)
     meals = parse_meals(list(raw.intake.meals), "intake.meals") if raw.intake.meals else None
     for i, inj in enumerate(raw.injections):
         if inj.day >= raw.days:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from cobalamin.defaults import default_knowledge  # TEMPORARY until knowledge is passed in
 from cobalamin.nutrition.intake import Meal, estimate, person_modifier
 from cobalamin.person import Person
 from cobalamin.physiology.absorption import absorb_array
@@ -23,7 +24,6 @@ from cobalamin.physiology.model import (
 )
 from cobalamin.physiology.parameters import Modifier, Parameters, load_parameters
 from cobalamin.physiology.scenario import Scenario, parse_scenario
-from cobalamin.vocabulary import group_members
 
 __all__ = ["QUANTILES", "SimulationInputs", "prepare", "simulate", "simulate_scenario"]
 
@@ -155,7 +155,11 @@ def prepare(scenario: Scenario, params: Parameters | None = None) -> SimulationI
         events.append(
             {"day": inj.day, "kind": "injection", "dose_ug": inj.dose_ug, "form": inj.form}
         )
-    surgery = group_members("conditions", "surgery").intersection(person.conditions)
+    surgery = (
+        default_knowledge()
+        .vocabulary.group_members("conditions", "surgery")
+        .intersection(person.conditions)
+    )
     events.extend({"day": 0, "kind": "condition", "id": c} for c in sorted(surgery))
     events.sort(key=lambda e: int(e["day"]))
     demand = 0.0

@@ -1,29 +1,25 @@
-"""Shared pieces of the care data files that are not decision tables: texts, sources,
-intervals, and reading a YAML file into a pydantic model with errors that name the field."""
+"""Shared pieces of the care data files that are not decision tables: texts, sources and
+intervals (read with ``cobalamin.datafiles.load_model``)."""
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
 import math
-from typing import Literal, TypeVar
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cobalamin._data import data_path, read_yaml
-from cobalamin._errors import KnowledgeError
 from cobalamin.knowledge.model import Text
 
-__all__ = ["Bilingual", "DataSource", "Interval", "add_interval", "load_model"]
-
-M = TypeVar("M", bound=BaseModel)
+__all__ = ["Bilingual", "DataSource", "Interval", "Strict", "add_interval"]
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Bilingual(_Strict):
+class Bilingual(Strict):
     en: str = Field(min_length=1)
     nl: str = Field(min_length=1)
 
@@ -34,7 +30,7 @@ class Bilingual(_Strict):
         return self.nl if lang == "nl" else self.en
 
 
-class DataSource(_Strict):
+class DataSource(Strict):
     citation: str
     status: Literal["VERIFIED", "SECONDARY", "SEED"]
     url: str | None = None
@@ -43,7 +39,7 @@ class DataSource(_Strict):
         return f"{key}: {self.citation} [{self.status}]"
 
 
-class Interval(_Strict):
+class Interval(Strict):
     """A length of time in one unit: days, weeks or months (calendar months)."""
 
     days: float | None = Field(default=None, gt=0)
@@ -87,15 +83,3 @@ def add_interval(start: dt.date, interval: Interval, times: float = 1.0) -> dt.d
         return low
     high = _add_months(start, whole + 1)
     return low + dt.timedelta(days=round((high - low).days * (months - whole)))
-
-
-def load_model(name: str, model: type[M]) -> M:
-    """Read ``data/<name>`` into ``model``; a problem raises KnowledgeError naming the field."""
-    path = data_path(name)
-    raw = read_yaml(path)
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise KnowledgeError(f"{path}: {where}", first["msg"]) from None

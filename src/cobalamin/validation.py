@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from cobalamin._errors import InputError
+from cobalamin.errors import InputError
 
 __all__ = ["input_error_from"]
 

@@ -12,13 +12,20 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from cobalamin._errors import CobalaminError, InputError, KnowledgeError
+from cobalamin.errors import CobalaminError, InputError, KnowledgeError
 
-__all__ = ["Format", "Lang", "handle_errors", "print_json", "read_json_input"]
+__all__ = [
+    "Format",
+    "Lang",
+    "PackPathOption",
+    "handle_errors",
+    "print_json",
+    "read_json_input",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -32,6 +39,16 @@ class Format(StrEnum):
 class Lang(StrEnum):
     en = "en"
     nl = "nl"
+
+
+PackPathOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--pack-path",
+        help="Folder with site packs, found by their id whatever the file name "
+        "(repeatable; also $COBALAMIN_PACK_PATH).",
+    ),
+]
 
 
 def read_json_input(path: Path | None, *, what: str = "input") -> Any:
