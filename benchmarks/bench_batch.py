@@ -30,10 +30,9 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from cobalamin._assess import assess
 
+from cobalamin import assess, default_knowledge, load_pack
 from cobalamin.batch.run import run_batch
-from cobalamin.knowledge.loader import load_pack
 
 
 def synthetic(path: Path, rows: int, seed: int = 7) -> None:
@@ -55,7 +54,13 @@ def synthetic(path: Path, rows: int, seed: int = 7) -> None:
 
 def time_a(source: Path, pack: str, folder: Path) -> float:
     start = time.perf_counter()
-    report = run_batch(source, pack, folder / "out.parquet", folder / "errors.parquet")
+    report = run_batch(
+        source,
+        pack,
+        folder / "out.parquet",
+        folder / "errors.parquet",
+        knowledge=default_knowledge(),
+    )
     elapsed = time.perf_counter() - start
     assert report.rows_in == report.rows_ok + report.rows_error
     return elapsed

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything cobalamin needs on a fresh Debian machine with Python 3.11+:
-# a virtual environment in .venv with the package and its development tools, and Java
-# (Debian's headless JRE) for the Spark engine. Safe to run again: it only adds what is missing.
+# a virtual environment in .venv with the package, every optional extra and the development
+# tools, and Java (Debian's headless JRE) for the Spark engine. Safe to run again: it only adds
+# what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,4 +17,4 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev]'
+.venv/bin/python -m pip install -q -e '.[all,dev]'

@@ -21,7 +21,7 @@ from cobalamin.assessment import Assessment
 from cobalamin.case import Case, parse_case
 from cobalamin.cb12 import compute as compute_cb12
 from cobalamin.engine import Evaluation, case_facts, evaluate
-from cobalamin.knowledge.model import Pack, Table
+from cobalamin.knowledge.model import Pack, Rule, Table
 from cobalamin.knowledge.registry import Knowledge
 from cobalamin.outcome import FiredRule, reduce_outcome
 
@@ -44,7 +44,7 @@ class AssessmentPipeline:
     pack: Pack  # the guideline's own pack
     combined: Pack  # the same pack with the safety tables appended (alerts only)
     boundary: int  # index of the first safety table in ``combined.tables``
-    cite: Callable[[str, str | None], str]  # (table id, source key) -> readable citation
+    cite: Callable[[str, Rule], str]  # (table id, rule) -> readable citation
 
     @property
     def tables(self) -> tuple[Table, ...]:
@@ -52,7 +52,7 @@ class AssessmentPipeline:
 
     def fired(self, evaluation: Evaluation) -> list[FiredRule]:
         return [
-            FiredRule(table_id, rule, self.cite(table_id, rule.source))
+            FiredRule(table_id, rule, self.cite(table_id, rule))
             for table_id, rule in evaluation.fired
         ]
 
@@ -69,12 +69,18 @@ def assessment_pipeline(pack: Pack, knowledge: Knowledge) -> AssessmentPipeline:
         for table in safety.pack.tables
     )
 
-    def cite(table_id: str, key: str | None) -> str:
+    def cite(table_id: str, rule: Rule) -> str:
         if table_id.startswith(SAFETY_PREFIX):
-            return safety.source_text(key)
-        if key is None:
+            return safety.source_text(rule.source)
+        # the rule's own source, then the source of every cut-off number it uses: a site's
+        # overridden cut-off is shown with the site's citation, never only the parent's
+        keys = [rule.source] if rule.source else []
+        keys += [pack.cutoffs[name].source for name in rule.cutoffs if name in pack.cutoffs]
+        if not keys:
             return pack.id
-        return f"{pack.id}/{key}: {pack.sources[key].citation}"
+        return "; ".join(
+            f"{pack.id}/{key}: {pack.sources[key].citation}" for key in dict.fromkeys(keys)
+        )
 
     combined = replace(pack, tables=pack.tables + safety_tables)
     return AssessmentPipeline(pack, combined, len(pack.tables), cite)

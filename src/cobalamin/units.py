@@ -8,6 +8,8 @@ engine multiplies a whole column by one float and gets bit-identical results to 
 
 from __future__ import annotations
 
+import sys
+from fractions import Fraction
 from functools import cache
 from typing import Any
 
@@ -21,9 +23,20 @@ _MICRO_SIGNS = ("µ", "μ")
 
 @cache
 def _registry() -> Any:
-    from ucumvert import PintUcumRegistry
-
-    return PintUcumRegistry()
+    # pint probes for dask when it is first imported; cobalamin never gives pint dask arrays,
+    # so hide dask for that one import (a one-case assess must not load it).
+    hidden = "dask" not in sys.modules
+    if hidden:
+        sys.modules["dask"] = None  # type: ignore[assignment]
+    try:
+        from ucumvert import PintUcumRegistry
+    finally:
+        if hidden:
+            del sys.modules["dask"]
+    try:  # pint keeps its parsed definitions in the user's cache: 5x faster from the 2nd start
+        return PintUcumRegistry(cache_folder=":auto:")
+    except OSError:  # pragma: no cover - no writable cache folder
+        return PintUcumRegistry()
 
 
 def normalise_unit_text(text: str) -> str:
@@ -64,6 +77,27 @@ def _factor(
     unit = normalise_unit_text(unit_text)
     if not unit:
         raise UnitError(field, "a unit is required", allowed)
+    if unit == canonical_unit:
+        return 1.0
+    return _exact(_pint_factor(unit, unit_text, canonical_unit, molar_mass, field, allowed))
+
+
+def _exact(factor: float) -> float:
+    """The factor as the float nearest its exact ratio. pint reaches the same ratio along
+    different paths (pg/mL, ng/L) with different rounding in the last digit; every factor here is
+    a ratio of small decimals (powers of ten, a molar mass), which ``limit_denominator`` recovers,
+    so a value at a cut-off classifies the same in every spelling of the same unit."""
+    return float(Fraction(factor).limit_denominator(10**9))
+
+
+def _pint_factor(
+    unit: str,
+    unit_text: str,
+    canonical_unit: str,
+    molar_mass: float | None,
+    field: str,
+    allowed: str,
+) -> float:
     try:
         quantity = 1.0 * _parse(unit)
     except Exception:

@@ -1,6 +1,12 @@
-"""Batch interpretation: a pack's decision tables compiled to dataframe expressions."""
+"""Batch interpretation: the assessment pipeline compiled to dataframe expressions.
 
-from cobalamin.batch.compile import CompiledPack, compile_pack
-from cobalamin.batch.run import RunReport, run_batch
+Importing this package is cheap; the modules below it load polars and narwhals (and the
+DuckDB, Dask and Spark engines only when one is chosen).
+"""
 
-__all__ = ["CompiledPack", "RunReport", "compile_pack", "run_batch"]
+from typing import Literal
+
+__all__ = ["ENGINES", "Engine"]
+
+Engine = Literal["polars", "duckdb", "spark", "dask"]
+ENGINES: tuple[Engine, ...] = ("polars", "duckdb", "spark", "dask")

@@ -8,30 +8,27 @@ cluster, point Spark at a facts file on shared storage and use :func:`evaluate_n
 
 from __future__ import annotations
 
+import importlib
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import narwhals as nw
 import polars as pl
 
+from cobalamin.batch import ENGINES, Engine
 from cobalamin.batch.compile import OUTPUT_COLUMNS, CompiledPack, apply
 from cobalamin.errors import InputError
 
 __all__ = ["ENGINES", "KEEP", "Engine", "evaluate_file", "evaluate_native", "spark_session"]
 
-Engine = Literal["polars", "duckdb", "spark", "dask"]
-ENGINES: tuple[Engine, ...] = ("polars", "duckdb", "spark", "dask")
 KEEP = ("sample_id", "rows", "_order")  # passed through every engine: id, input rows, order
 
 
 @cache
 def spark_session() -> Any:
     """One local Spark session (local[1], UI off, one shuffle partition)."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:  # pragma: no cover - pyspark is a dependency of the batch extra
-        raise InputError("engine", "spark needs pyspark installed") from None
+    SparkSession = _extra("spark", "pyspark.sql").SparkSession
     return (
         SparkSession.builder.master("local[1]")
         .appName("cobalamin-batch")
@@ -47,15 +44,21 @@ def evaluate_native(compiled: CompiledPack, native: Any, keep: tuple[str, ...] =
     return apply(compiled, nw.from_native(native), keep).to_native()
 
 
+def _extra(engine: str, module: str) -> Any:
+    """An engine's module, or an input error naming the extra that installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise InputError(
+            "engine", f"the {engine} engine is not installed: pip install 'cobalamin[{engine}]'"
+        ) from None
+
+
 def _read(engine: Engine, facts: Path) -> Any:
     if engine == "duckdb":
-        import duckdb
-
-        return duckdb.read_parquet(str(facts))
+        return _extra("duckdb", "duckdb").read_parquet(str(facts))
     if engine == "dask":
-        import dask.dataframe as dd
-
-        return dd.read_parquet(str(facts))
+        return _extra("dask", "dask.dataframe").read_parquet(str(facts))
     if engine == "spark":
         return spark_session().read.parquet(str(facts))
     return pl.scan_parquet(facts)

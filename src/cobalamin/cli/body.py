@@ -14,7 +14,6 @@ from cobalamin.errors import InputError
 from cobalamin.nutrition.foods import food_table, search
 from cobalamin.nutrition.intake import intake as intake_estimate
 from cobalamin.nutrition.reference import authorities
-from cobalamin.physiology.plots import render_plot
 from cobalamin.physiology.simulate import simulate as run_simulation
 from cobalamin.physiology.validation import report_markdown, validate
 
@@ -243,6 +242,8 @@ def register(app: typer.Typer) -> None:
         kind = _plot_format(plot) if plot is not None else None
         result = run_simulation(read_json_input(scenario, what="scenario"))
         if plot is not None and kind is not None:
+            from cobalamin.physiology.plots import render_plot
+
             image = render_plot(result, "svg" if kind == "svg" else "png", lang.value)
             try:
                 plot.write_bytes(image)

@@ -26,7 +26,6 @@ from cobalamin.defaults import knowledge_for
 from cobalamin.errors import InputError
 from cobalamin.person import parse_person
 from cobalamin.pipeline import assess
-from cobalamin.render.ics import plan_ics
 from cobalamin.render.text import follow_up_text, plan_text, screening_text, workup_text
 
 __all__ = ["register"]
@@ -184,6 +183,8 @@ def register(app: typer.Typer) -> None:
             loading_doses=loading_doses,
         )
         if output_format == PlanFormat.ics:
+            from cobalamin.render.ics import plan_ics
+
             data = plan_ics(result, knowledge.texts, lang)
         elif output_format == PlanFormat.json:
             data = (json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2) + "\n").encode()

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cobalamin.batch.engines import ENGINES, Engine
-from cobalamin.batch.run import Progress, run_batch
+from cobalamin.batch import ENGINES, Engine
 from cobalamin.cli.common import PackPathOption, handle_errors
 from cobalamin.defaults import knowledge_for
 
@@ -21,7 +20,7 @@ PROGRESS_FROM_ROWS = 1_000_000
 
 
 @contextmanager
-def _progress_bar(enabled: bool | None) -> Iterator[Progress | None]:
+def _progress_bar(enabled: bool | None) -> Iterator[Callable[[int, int], None] | None]:
     """A progress bar on stderr for long runs (auto: a terminal and at least 1M rows)."""
     if enabled is False or (enabled is None and not sys.stderr.isatty()):
         yield None
@@ -75,6 +74,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Interpret every sample of a lab file; bad rows go to the error file."""
+        from cobalamin.batch.run import run_batch
         from cobalamin.errors import InputError
 
         if engine not in ENGINES:

@@ -74,8 +74,12 @@ class RuleFileReader:
         self.path = path
         self.catalogues = catalogues
         self.document = document
+        self.overridden: frozenset[str] = frozenset()  # cut-offs this file sets under override:
 
     def error(self, where: str, message: str) -> PackError:
+        name = where.split(".")[1] if where.startswith("cutoffs.") else None
+        if name in self.overridden:  # a merged cut-off: point at the override that set it
+            where = f"override.{where}"
         if self.document is not None:
             return PackError(self.document.where(where), message)
         return PackError(f"{self.path}: {where}" if where else self.path, message)
@@ -294,9 +298,14 @@ class RuleFileReader:
             raise self.error(
                 f"{where}.source", "a rule that concludes something must name its source"
             )
+        named = [c.cutoff for c in when if c.cutoff]
+        for text in (raw.get("finding"), *[t.get("reason") for t in raw.get("next_tests") or []]):
+            if isinstance(text, dict):
+                named += [n for lang in ("en", "nl") for n in _PLACEHOLDER.findall(text[lang])]
         return Rule(
             id=rule_id,
             when=tuple(when),
+            cutoffs=tuple(dict.fromkeys(named)),
             sets=tuple(sets_raw.items()),
             next_tests=self.next_tests(raw.get("next_tests") or [], f"{where}.next_tests", cutoffs),
             alerts=alerts,
@@ -450,6 +459,7 @@ def parse_pack(
         if resolve is None:
             raise reader.error("extends", "cannot resolve parent packs here")
         parent_raw, _parent_document = resolve(str(raw["extends"]))
+        reader.overridden = frozenset((raw.get("override") or {}).get("cutoffs") or {})
         raw = merge_override(reader, parent_raw, raw)
     elif "override" in raw:
         raise reader.error("override", "override needs extends: <parent pack id>")

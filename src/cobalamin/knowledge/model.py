@@ -84,6 +84,7 @@ class NextTest:
 class Rule:
     id: str
     when: tuple[Comparison, ...]
+    cutoffs: tuple[str, ...] = ()  # the cut-offs its conditions and texts use (provenance)
     sets: tuple[tuple[str, str | bool], ...] = ()
     next_tests: tuple[NextTest, ...] = ()
     alerts: tuple[str, ...] = ()
