@@ -114,6 +114,9 @@ def form_field(error: InputError, order: list[str]) -> str:
         index = int(name[len("results[") :].split("]")[0])
         test = order[index] if index < len(order) else ""
         return f"{test}_unit" if name.endswith(".unit") else test
+    head, _, tail = name.partition(".")
+    if tail in ("unit", "value"):  # a unit error names the test: ``b12.unit``
+        return f"{head}_unit" if tail == "unit" else head
     return name
 
 
