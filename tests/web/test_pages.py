@@ -111,6 +111,9 @@ def test_self_check_answers_in_plain_dutch_without_javascript(client: TestClient
     assert page.status_code == 200
     text = page.text
     assert "Ja: vraag uw huisarts om een B12-test." in text
+    answer = text.split('id="answer"')[1].split("</section>")[0]
+    assert "Wat u ons vertelde:" in answer  # why: their own answers, in their words
+    assert "veganist" in answer and "tintelingen in de vingers" in answer and "foliumzuur" in answer
     assert "Stop niet met foliumzuur" in text  # never advise stopping folic acid in pregnancy
     assert "Wanneer naar de dokter" in text and "Wat u niet zelf moet doen" in text
     for jargon in ("onbeslist", "indeterminate", "µmol/L", "pmol/L"):

@@ -81,15 +81,15 @@ def _marker(kind: str, x: float, y: float) -> str:
     return f'<polygon points="{points}" fill="white" stroke="{_INK}"/>'
 
 
-def _frame(title: str, description: str, body: list[str]) -> str:
+def _frame(title: str, description: str, body: list[str], height: int = _HEIGHT) -> str:
     number = next(_ids)
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH} {_HEIGHT}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH} {height}" '
         f'class="chart" role="img" aria-labelledby="chart-title-{number} chart-desc-{number}" '
         f'font-family="sans-serif" font-size="12">'
         f'<title id="chart-title-{number}">{escape(title)}</title>'
         f'<desc id="chart-desc-{number}">{escape(description)}</desc>'
-        f'<rect width="{_WIDTH}" height="{_HEIGHT}" fill="white"/>'
+        f'<rect width="{_WIDTH}" height="{height}" fill="white"/>'
         f'<text x="{_LEFT}" y="20" font-size="14" font-weight="bold" fill="{_INK}">'
         f"{escape(title)}</text>" + "".join(body) + "</svg>"
     )
@@ -213,7 +213,8 @@ def bar_chart(title: str, bars: Sequence[Bar], *, unit_label: str, description: 
     left, right = 210, 110
     plot_w = _WIDTH - left - right
     top = _TOP + 6
-    row = min(44, (_HEIGHT - top - _BOTTOM) / max(len(bars), 1))
+    row = 44
+    height = int(top + row * len(bars) + _BOTTOM)
     high = max([b.value for b in bars] + [0.0])
     ticks = nice_ticks(0.0, high if high > 0 else 1.0, 5)
     scale = plot_w / (ticks[-1] or 1)
@@ -240,7 +241,7 @@ def bar_chart(title: str, bars: Sequence[Bar], *, unit_label: str, description: 
         )
     body.append(
         f'<line x1="{left}" x2="{left}" y1="{top}" y2="{bottom:.1f}" stroke="{_INK}"/>'
-        f'<text x="{left + plot_w / 2:.1f}" y="{_HEIGHT - 8}" text-anchor="middle" '
+        f'<text x="{left + plot_w / 2:.1f}" y="{height - 8}" text-anchor="middle" '
         f'fill="{_INK}">{escape(unit_label)}</text>'
     )
-    return _frame(title, description, body)
+    return _frame(title, description, body, height)

@@ -182,6 +182,25 @@ def _overall(results: Sequence[Screening]) -> str:
     return "yes" if "yes" in answers else "consider" if "consider" in answers else "no"
 
 
+def _told(person: Any, knowledge: Knowledge, lang: str) -> list[str]:
+    """What the person told us that the guidelines weigh, in their words."""
+    words = translator(lang)
+    vocabulary = knowledge.vocabulary
+    told = []
+    if person.pregnant:
+        told.append(words.gettext("you are pregnant"))
+    if person.wish_to_conceive:
+        told.append(words.gettext("you want to become pregnant"))
+    if person.lactating:
+        told.append(words.gettext("you breastfeed"))
+    if person.diet in ("vegan", "vegetarian"):
+        told.append(vocabulary.label("diet", person.diet, lang))
+    told += [vocabulary.label("conditions", c, lang) for c in person.conditions]
+    told += [vocabulary.label("medications", m, lang) for m in person.medication_ids]
+    told += [vocabulary.label("symptoms", s, lang) for s in person.symptoms]
+    return told
+
+
 def _patient_alert(code: str, text: str, lang: str) -> str:
     plain = PATIENT_ALERTS.get(code)
     if plain is not None:
@@ -226,7 +245,7 @@ async def self_check(request: Request) -> HTMLResponse:
                 }
                 for code, a in alerts.items()
             ],
-            "person": person,
+            "told": _told(person, knowledge, lang),
         },
     )
     return render(request, "self_check.html", context)
