@@ -1,16 +1,34 @@
 #!/usr/bin/env bash
 # Set up everything cobalamin needs on a fresh Debian machine with Python 3.11+:
 # a virtual environment in .venv with the package, every optional extra and the development
-# tools, and Java (Debian's headless JRE) for the Spark engine. Safe to run again: it only adds
-# what is missing.
+# tools, Java (Debian's headless JRE) for the Spark engine, and Debian's Chromium for the browser
+# tests of the web pages (Playwright drives /usr/bin/chromium; no browser is downloaded).
+# Safe to run again: it only adds what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+APT_UPDATED=""
+apt_install() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: no apt-get here; install $* yourself" >&2
+    return 0
+  fi
+  if [ -z "$APT_UPDATED" ]; then
+    $SUDO apt-get update -qq
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 if ! command -v java >/dev/null 2>&1; then
   echo "setup: installing Java for Spark (Debian default-jre-headless)" >&2
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends default-jre-headless >/dev/null
+  apt_install default-jre-headless
+fi
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "setup: installing Chromium for the browser tests (Debian chromium)" >&2
+  apt_install chromium || echo "setup: could not install chromium; the browser tests will be skipped" >&2
 fi
 
 if [ ! -x .venv/bin/python ]; then

@@ -1,0 +1,161 @@
+"""``create_app``: the FastAPI application of ``cobalamin serve``.
+
+The application is a list of routers over one ``Knowledge`` and one ``Settings``; later issues
+(records and login, FHIR and CDS Hooks) pass their routers in ``routers`` and their pages add
+links with ``nav``. Every response carries security headers: no inline script is allowed
+(JavaScript lives in ``static/``), the pages may not be framed, and nothing is loaded from
+anywhere but this server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from cobalamin.defaults import knowledge_for
+from cobalamin.errors import InputError, KnowledgeError
+from cobalamin.knowledge.registry import Knowledge
+from cobalamin.version import ENGINE_VERSION
+from cobalamin.web.api import router as api_router
+from cobalamin.web.auth import UserLoader, anonymous
+from cobalamin.web.i18n import LANGUAGES
+from cobalamin.web.jobs import JobRunner
+from cobalamin.web.lab import router as lab_router
+from cobalamin.web.pages import NavItem, default_nav, error_page
+from cobalamin.web.pages import router as pages_router
+from cobalamin.web.settings import Settings
+
+__all__ = ["create_app", "input_error_body", "security_headers"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
+
+def security_headers(settings: Settings) -> dict[str, str]:
+    headers = {
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    }
+    if settings.https:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return headers
+
+
+def input_error_body(exc: InputError | KnowledgeError) -> dict[str, object]:
+    """The 422 body of an input error: the CLI's field, message and allowed values."""
+    if isinstance(exc, InputError):
+        item: dict[str, object] = {"loc": [exc.field], "msg": exc.message, "type": "input_error"}
+        if exc.allowed:
+            item["allowed"] = exc.allowed
+    else:
+        item = {"loc": [exc.where], "msg": exc.message, "type": "knowledge_error"}
+    return {"detail": [item], "message": str(exc)}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
+        "accept", ""
+    )
+
+
+def create_app(
+    settings: Settings,
+    knowledge: Knowledge | None = None,
+    *,
+    routers: Sequence[APIRouter] = (),
+    nav: Sequence[NavItem] = (),
+    user_loader: UserLoader = anonymous,
+) -> FastAPI:
+    """The web application: pages, JSON API, lab jobs, and any extra ``routers``."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.jobs.shutdown()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="cobalamin",
+        version=ENGINE_VERSION,
+        description="Decision support for vitamin B12 deficiency: the command line's answers "
+        "as a JSON API, and pages for patients, clinicians and laboratories. Output is "
+        "decision support for professionals, never a diagnosis.",
+        docs_url=None,  # the interactive docs load scripts from a CDN: not on this server
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.knowledge = knowledge if knowledge is not None else knowledge_for(settings.pack_path)
+    app.state.user_loader = user_loader
+    app.state.nav = [*default_nav(settings), *nav]
+    app.state.jobs = JobRunner(settings)
+    headers = security_headers(settings)
+
+    @app.middleware("http")
+    async def add_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
+        lang = request.query_params.get("lang")
+        if lang in LANGUAGES and request.cookies.get("lang") != lang:
+            response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax")
+        return response
+
+    @app.exception_handler(InputError)
+    @app.exception_handler(KnowledgeError)
+    async def input_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, InputError | KnowledgeError)
+        if _wants_json(request):
+            return JSONResponse(input_error_body(exc), status_code=422)
+        return error_page(request, 422, str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        return error_page(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        if _wants_json(request):
+            return JSONResponse({"detail": errors}, status_code=422)
+        return error_page(request, 422, "; ".join(str(e["msg"]) for e in errors))
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        # a bug: one line, never a traceback (and nothing of the request in it)
+        message = f"internal error ({type(exc).__name__})"
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=500)
+        return error_page(request, 500, message)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        """The server answers."""
+        return {"status": "ok"}
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (api_router, lab_router, pages_router, *routers):
+        app.include_router(router)
+
+    return app

@@ -1,0 +1,94 @@
+"""The web server's settings: one frozen dataclass, filled from command-line options and the
+environment (``COBALAMIN_*``). Later issues (records, EHR) add fields here."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from cobalamin.errors import InputError
+
+__all__ = ["DEFAULT_DATA_DIR", "Settings"]
+
+DEFAULT_DATA_DIR = Path("cobalamin-data")
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise InputError(name, f"{raw!r} is not a yes/no value", "1, 0, true, false, yes, no")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the web application needs to know about where it runs.
+
+    ``open_calculators``: the stateless calculators (self-check, assess, compare, plan, model
+    and their JSON API) need no login; False closes them to anyone the ``current_user`` hook
+    does not recognise. ``lab_enabled``: the laboratory upload page, off until the records
+    issue puts it behind a login.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db_url: str = ""
+    public_url: str = ""
+    data_dir: Path = DEFAULT_DATA_DIR
+    open_calculators: bool = True
+    lab_enabled: bool = False
+    lab_max_upload_bytes: int = 512 * 1024 * 1024
+    job_workers: int = 1
+    job_ttl_seconds: int = 3600
+    pack_path: tuple[Path, ...] = ()  # site pack folders besides $COBALAMIN_PACK_PATH
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.db_url:
+            object.__setattr__(self, "db_url", f"sqlite:///{self.data_dir / 'cobalamin.db'}")
+        if not self.public_url:
+            host = "localhost" if self.host in ("127.0.0.1", "0.0.0.0", "::") else self.host
+            object.__setattr__(self, "public_url", f"http://{host}:{self.port}")
+        if not 0 < self.port < 65536:
+            raise InputError("--port", f"{self.port} is not a port", "1-65535")
+        if not self.public_url.startswith(("http://", "https://")):
+            raise InputError(
+                "--public-url", f"{self.public_url!r} is not an address", "http(s)://..."
+            )
+
+    @property
+    def https(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.data_dir / "jobs"
+
+    def with_options(self, **options: Any) -> Settings:
+        """These settings with the options that were given (None means not given)."""
+        return replace(self, **{k: v for k, v in options.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **options: Any) -> Settings:
+        """Settings from ``COBALAMIN_*`` variables, then the options given (they win)."""
+        env = os.environ if env is None else env
+        base: dict[str, Any] = {
+            "db_url": env.get("COBALAMIN_DATABASE_URL", ""),
+            "public_url": env.get("COBALAMIN_PUBLIC_URL", ""),
+            "data_dir": Path(env.get("COBALAMIN_DATA_DIR") or DEFAULT_DATA_DIR),
+            "open_calculators": _flag(env, "COBALAMIN_OPEN_CALCULATORS", True),
+            "lab_enabled": _flag(env, "COBALAMIN_LAB_ENABLED", False),
+        }
+        base.update({k: v for k, v in options.items() if v is not None})
+        return cls(**base)
