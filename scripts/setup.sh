@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything cobalamin needs on a fresh Debian machine with Python 3.11+:
 # a virtual environment in .venv with the package, every optional extra and the development
-# tools, and Java (Debian's headless JRE) for the Spark engine. Safe to run again: it only adds
+# tools, Java (Debian's headless JRE) for the Spark engine, and the npm validator the FHIR tests
+# use (tools/fhir-validate, FHIR.js; needs Node.js and npm). Safe to run again: it only adds
 # what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,3 +19,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[all,dev]'
+
+# FHIR.js (npm "fhir"), the independent R4 validator of tests/interop/test_fhir*.py
+if command -v npm >/dev/null 2>&1; then
+  (cd tools/fhir-validate && npm ci --no-audit --no-fund --silent)
+else
+  echo "setup: npm not found; the FHIR validation tests will be skipped (apt-get install nodejs npm)" >&2
+fi
