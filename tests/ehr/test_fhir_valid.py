@@ -101,3 +101,29 @@ def test_operation_outcome_is_valid_r4() -> None:
     )
     (report,) = fhirjs([outcome])
     assert report["valid"], report
+
+
+def test_record_export_is_valid_r4() -> None:
+    from cobalamin import assess
+    from cobalamin.interop.fhir_record import record_bundle
+
+    knowledge = default_knowledge()
+    results = [
+        {"test": "b12", "value": 160, "unit": "pmol/L", "date": "2026-01-10"},
+        {"test": "hb", "value": 95, "unit": "g/L", "date": "2026-01-10"},
+        {"test": "mma", "value": "<0.1", "unit": "umol/L", "date": "2026-01-10"},
+        {"test": "pca_ab", "value": "negative", "date": "2026-01-10"},
+    ]
+    case = {"person": {"sex": "female", "medications": ["folic_acid"]},
+            "results": [{k: v for k, v in r.items() if k != "date" and r["test"] != "mma"}
+                        for r in results if r["test"] != "mma"]}  # fmt: skip
+    assessments = [
+        assess(case, knowledge.pack(pack_id), knowledge).to_dict(lang) | {"date": "2026-01-10"}
+        for pack_id in knowledge.packs.ids()
+        for lang in ("en", "nl")
+    ]
+    patient = {"id": "17", "sex": "female", "birth_date": "1984-03-02"}
+    out = record_bundle(patient, results, assessments, knowledge=knowledge, now=NOW)
+    kinds = {e["resource"]["resourceType"] for e in out["entry"]} | {"Bundle"}
+    assert kinds == EMITTED
+    assert_valid_r4(out)

@@ -19,6 +19,8 @@ import datetime as dt
 import re
 from typing import Any
 
+from fhir.resources.R4B.observation import Observation
+
 from cobalamin.assessment import Assessment
 from cobalamin.case import Case, parse_case
 from cobalamin.errors import InputError
@@ -99,7 +101,8 @@ class Interpreter:
             url = observation.full_url or new_full_url()
             resource = dict(observation.resource)
             resource["interpretation"] = [self.interpretation(observation, assessment, pack, lang)]
-            entries.append(Entry(url, resource))
+            Observation.model_validate(resource)  # still R4 with our interpretation
+            entries.append(Entry(url, resource))  # as it came, so decimals keep their digits
             observation_urls.append(url)
         dated = [o.date for o in read.observations if o.date is not None]
         entries += report_entries(

@@ -207,7 +207,7 @@ def _has_value(resource: Mapping[str, Any]) -> bool:
 
 def _age(birth: str, on: dt.date, where: str) -> float:
     # FHIR allows a partial birth date (YYYY or YYYY-MM): its first day is used, so the age
-    # is never underestimated by more than that year or month
+    # is at most that year or month too high
     padded = {4: birth + "-01-01", 7: birth + "-01"}.get(len(birth), birth)
     try:
         born = dt.date.fromisoformat(padded[:10])

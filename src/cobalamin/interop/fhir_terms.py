@@ -27,6 +27,7 @@ __all__ = [
     "BibliographyEntry",
     "EhrTerms",
     "Indicator",
+    "UnresolvedDeficiency",
 ]
 
 LOINC = "http://loinc.org"
