@@ -238,9 +238,10 @@ def test_trust_file_json_and_yaml(
 
 
 def test_public_url_is_the_audience_not_the_host_header(service: Any) -> None:
-    token = service.ehr.token(f"http://testserver/cds-services/{SERVICE}")
-    refused(service, token)
-    assert PUBLIC_URL.startswith("https://")
+    """The test client calls http://testserver; only the configured public URL is the audience."""
+    refused(service, service.ehr.token(f"http://testserver/cds-services/{SERVICE}"))
+    assert service.aud(SERVICE) == f"{PUBLIC_URL}/cds-services/{SERVICE}"
+    assert service.post(SERVICE, body()).status_code == 200  # a token for the public URL passes
 
 
 def test_preflight_needs_no_token_and_only_for_listed_origins(service: Any) -> None:
