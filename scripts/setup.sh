@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Set up everything cobalamin needs on a fresh Debian machine with Python 3.11+:
 # a virtual environment in .venv with the package, every optional extra and the development
-# tools, Java (Debian's headless JRE) for the Spark engine, and Debian's Chromium for the browser
-# tests of the web pages (Playwright drives /usr/bin/chromium; no browser is downloaded).
+# tools, Java (Debian's headless JRE) for the Spark engine, Debian's Chromium for the browser
+# tests of the web pages (Playwright drives /usr/bin/chromium; no browser is downloaded), and the
+# npm validator the FHIR tests use (tools/fhir-validate, FHIR.js; needs Node.js and npm).
 # Safe to run again: it only adds what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,3 +37,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[all,dev]'
+
+# FHIR.js (npm "fhir"), the independent R4 validator of tests/interop/test_fhir*.py
+if [ -d tools/fhir-validate/node_modules/fhir ]; then
+  :  # already installed
+elif command -v npm >/dev/null 2>&1; then
+  (cd tools/fhir-validate && npm ci --no-audit --no-fund --silent)
+else
+  echo "setup: npm not found; the FHIR validation tests will be skipped (apt-get install nodejs npm)" >&2
+fi

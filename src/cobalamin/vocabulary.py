@@ -13,9 +13,20 @@ from pydantic import BaseModel, ConfigDict
 from cobalamin.datafiles import load_model
 from cobalamin.errors import InputError
 
-__all__ = ["LISTS", "Term", "Vocabulary"]
+__all__ = ["LISTS", "Term", "TermCode", "Vocabulary"]
 
 LISTS = ("diet", "sex", "conditions", "medications", "symptoms")
+
+
+class TermCode(BaseModel):
+    """A code that stands for a term in another system (ATC, SNOMED CT, RxNorm), with the
+    source it was verified in. Used to recognise medicines and conditions in FHIR resources."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    system: str
+    code: str
+    display: str
+    source: str
 
 
 class Term(BaseModel):
@@ -24,6 +35,7 @@ class Term(BaseModel):
     nl: str
     groups: tuple[str, ...] = ()
     source: str | None = None
+    codes: tuple[TermCode, ...] = ()
 
 
 class _VocabularyFile(BaseModel):
