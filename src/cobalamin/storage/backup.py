@@ -17,12 +17,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Date, DateTime, Engine, func, insert, select, text
 from sqlalchemy.sql.schema import Table
 
 from cobalamin.errors import InputError
 from cobalamin.storage.migrate import current_revision
-from cobalamin.storage.models import Base
+from cobalamin.storage.models import Base, UtcDateTime
 
 __all__ = ["BACKUP_FORMAT", "backup", "backup_json", "backup_sqlite", "restore_json"]
 
@@ -85,10 +85,10 @@ def backup(engine: Engine, path: Path, *, as_json: bool = False) -> str:
 def _typed(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     typed: dict[str, Any] = {}
     for key, value in row.items():
-        python_type = table.c[key].type.python_type if value is not None else None
-        if python_type is dt.datetime:
+        kind = table.c[key].type
+        if value is not None and isinstance(kind, UtcDateTime | DateTime):
             typed[key] = dt.datetime.fromisoformat(value)
-        elif python_type is dt.date:
+        elif value is not None and isinstance(kind, Date):
             typed[key] = dt.date.fromisoformat(value)
         else:
             typed[key] = value

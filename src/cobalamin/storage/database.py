@@ -7,6 +7,9 @@ power cut). Every transaction starts with ``BEGIN IMMEDIATE``: nearly every requ
 read is audited), and a deferred transaction that later wants to write would fail at once with
 "database is locked" instead of waiting its turn. ``secure_delete`` overwrites erased rows.
 
+Statement parameters are kept out of error messages and logs (``hide_parameters``): they
+are patients' data.
+
 PostgreSQL is reached through psycopg 3 (``postgresql+psycopg://user@host/db``; a plain
 ``postgresql://`` URL is read the same way). Its defaults (``synchronous_commit=on``) are durable.
 """
@@ -100,11 +103,13 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         assert parsed.database is not None  # checked by _parse
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": _SQLITE_BUSY_MS / 1000})
+        engine = create_engine(
+            parsed, connect_args={"timeout": _SQLITE_BUSY_MS / 1000}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
