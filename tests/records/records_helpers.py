@@ -49,6 +49,8 @@ class RecordsSite:
         )
         assert answer.status_code == 303, answer.text
         search = self.http.get("/patients")
+        if search.status_code == 403:  # a role without the records pages
+            return ""
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', search.text)
         assert csrf is not None
         return csrf.group(1)
