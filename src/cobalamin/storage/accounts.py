@@ -182,6 +182,7 @@ def end_web_session(session: Session, cookie: str) -> None:
     found = session.get(WebSession, _sha256(cookie))
     if found is not None:
         session.delete(found)
+        session.flush()
 
 
 def sso_user(session: Session, issuer: str, subject: str, username: str | None) -> User | None:
