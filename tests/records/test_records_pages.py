@@ -179,9 +179,9 @@ def test_a_patient_from_form_to_timeline_chart_and_response_check(site: RecordsS
     svg = re.search(r"<svg.*?</svg>", page, re.S)
     assert svg is not None
     chart = svg.group(0)
-    for label in (">B12<", ">holoTC<", ">MMA<", ">HB<"):
+    for label in (">B12<", ">holoTC<", ">MMA<", ">Hb<"):
         assert label in chart
-    assert ">HCY<" not in chart  # drawn only when measured
+    assert ">Hcy<" not in chart  # drawn only when measured
     assert chart.count('stroke-dasharray="4 3"') == 1  # the one dose given
     assert "#" not in re.sub(r"#(000|fff|666|444|bbb)\b", "", chart)  # black, white and greys
     assert 'data-status="met"' in page  # Hb 100 -> 116 g/L after 4 weeks: +16%

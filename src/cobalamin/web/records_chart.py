@@ -16,7 +16,8 @@ __all__ = ["CHART_TESTS", "trend_svg"]
 
 CHART_TESTS = ("b12", "holotc", "mma", "hb", "hcy")
 _OPTIONAL = ("hcy",)  # drawn only when the patient has a value
-_WIDTH, _PANEL, _GAP, _LEFT, _RIGHT, _TOP, _BOTTOM = 720, 96, 18, 170, 20, 26, 34
+_WIDTH, _PANEL, _GAP, _LEFT, _RIGHT, _TOP, _BOTTOM = 720, 96, 18, 120, 20, 26, 34
+_LABELS = {"b12": "B12", "holotc": "holoTC", "mma": "MMA", "hb": "Hb", "hcy": "Hcy"}
 _MARKERS = {  # a different marker per test, so panels differ without colour
     "b12": "circle",
     "holotc": "square",
@@ -102,14 +103,10 @@ def trend_svg(record: dict[str, Any], knowledge: Knowledge, texts: Texts, lang: 
             f'<rect x="{_LEFT}" y="{top}" width="{plot_width}" height="{_PANEL}" fill="none" '
             'stroke="#bbb"/>'
         )
-        out.append(
-            f'<text x="{_LEFT - 8}" y="{top + 16}" text-anchor="end" font-weight="bold">'
-            f"{escape(test.upper() if test != 'holotc' else 'holoTC')}</text>"
+        out.append(  # name and unit on the left, clear of the axis values
+            f'<text x="8" y="{top + 16}" font-weight="bold">{escape(_LABELS[test])}</text>'
         )
-        out.append(
-            f'<text x="{_LEFT - 8}" y="{top + 31}" text-anchor="end" fill="#444">'
-            f"{escape(unit)}</text>"
-        )
+        out.append(f'<text x="8" y="{top + 31}" fill="#444">{escape(unit)}</text>')
         out.append(f"<title>{escape(name)}</title>")
         if not points:
             out.append(
@@ -145,11 +142,12 @@ def trend_svg(record: dict[str, Any], knowledge: Knowledge, texts: Texts, lang: 
     ticks = sorted({first, last, *(first + dt.timedelta(days=span * k // 4) for k in range(1, 4))})
     for day in ticks:
         x = x_of(day)
+        anchor = "start" if day == first else "end" if day == last else "middle"
         out.append(
             f'<line x1="{x:.1f}" y1="{bottom}" x2="{x:.1f}" y2="{bottom + 5}" stroke="#000"/>'
         )
         out.append(
-            f'<text x="{x:.1f}" y="{bottom + 18}" text-anchor="middle" font-size="10">'
+            f'<text x="{x:.1f}" y="{bottom + 18}" text-anchor="{anchor}" font-size="10">'
             f"{day.isoformat()}</text>"
         )
     out.append("</svg>")
