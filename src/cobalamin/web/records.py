@@ -23,11 +23,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cobalamin.defaults import default_knowledge
+from cobalamin.errors import KnowledgeError
 from cobalamin.knowledge.registry import Knowledge
 from cobalamin.knowledge.texts import Texts
 from cobalamin.storage.database import database_url, make_engine, make_sessionmaker
 from cobalamin.storage.migrate import upgrade
 from cobalamin.storage.response import load_criteria
+from cobalamin.units import to_canonical
 from cobalamin.web import auth, records_api, records_pages
 from cobalamin.web.records_context import (
     TEMPLATES,
@@ -47,6 +49,7 @@ __all__ = [
     "log_config",
     "quiet_logs",
     "register_exporter",
+    "warm_up",
 ]
 
 log = logging.getLogger("cobalamin.web.records")
@@ -132,6 +135,22 @@ class RequireLogin:
             return auth.authenticate(request, session) is not None
 
 
+def warm_up(knowledge: Knowledge) -> None:
+    """Load every pack, rule file and unit conversion the records routes use, once, before any
+    request: the routes run in a thread pool, and the unit registry behind ``cobalamin.units``
+    is built lazily without a lock (two threads building it at once fail with "unknown unit")."""
+    for pack_id in knowledge.packs.ids():
+        try:
+            knowledge.pack(pack_id)
+        except KnowledgeError as exc:  # a broken site pack fails when used, not at start
+            log.warning("pack %s does not load: %s", pack_id, exc)
+    for analyte in knowledge.analytes.values():
+        for unit in analyte.example_units:
+            to_canonical(analyte, 1.0, unit)
+    for part in ("vocabulary", "safety", "alerts", "cb12", "regimens", "followup", "texts"):
+        getattr(knowledge, part)
+
+
 def json_export(record: dict[str, Any], knowledge: Knowledge) -> ExportResult:
     """The default export: everything stored, as JSON."""
     return "application/json", record
@@ -155,6 +174,7 @@ def install_records(
     engine = make_engine(database_url(chosen.db_url))
     upgrade(engine)
     knowledge = knowledge if knowledge is not None else default_knowledge()
+    warm_up(knowledge)
     context = RecordsContext(
         settings=chosen,
         engine=engine,
