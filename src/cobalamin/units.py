@@ -9,6 +9,7 @@ engine multiplies a whole column by one float and gets bit-identical results to 
 from __future__ import annotations
 
 import sys
+import threading
 from fractions import Fraction
 from functools import cache
 from typing import Any
@@ -21,8 +22,17 @@ __all__ = ["conversion_factor", "from_canonical", "normalise_unit_text", "to_can
 _MICRO_SIGNS = ("µ", "μ")
 
 
-@cache
+_REGISTRY_LOCK = threading.Lock()
+
+
 def _registry() -> Any:
+    # built once; a server's first requests arrive on several threads at the same time
+    with _REGISTRY_LOCK:
+        return _build_registry()
+
+
+@cache
+def _build_registry() -> Any:
     # pint probes for dask when it is first imported; cobalamin never gives pint dask arrays,
     # so hide dask for that one import (a one-case assess must not load it).
     hidden = "dask" not in sys.modules

@@ -229,7 +229,7 @@ def test_lab_is_off_unless_the_setting_is_on(tmp_path: Path) -> None:
     from cobalamin.web.app import create_app
     from cobalamin.web.settings import Settings
 
-    with TestClient(create_app(Settings(data_dir=tmp_path))) as client:
+    with TestClient(create_app(Settings(data_dir=tmp_path, lab_enabled=False))) as client:
         assert client.get("/lab", headers=HTML).status_code == 404
         assert "/lab" not in client.get("/", headers=HTML).text.split("<main")[0]
 

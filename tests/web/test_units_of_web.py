@@ -90,7 +90,7 @@ def test_settings_from_environment(tmp_path: Path) -> None:
     assert settings.public_url == "http://localhost:9000" and not settings.https
     assert Settings.from_env(env, db_url="sqlite:///x.db").db_url == "sqlite:///x.db"
     default = Settings.from_env({"COBALAMIN_DATA_DIR": str(tmp_path)})
-    assert default.db_url == f"sqlite:///{tmp_path / 'cobalamin.db'}" and not default.lab_enabled
+    assert default.db_url == f"sqlite:///{tmp_path / 'cobalamin.db'}" and default.lab_enabled
     with pytest.raises(InputError, match="COBALAMIN_OPEN_CALCULATORS"):
         Settings.from_env({"COBALAMIN_OPEN_CALCULATORS": "maybe"})
     with pytest.raises(InputError, match="--public-url"):

@@ -8,6 +8,7 @@ import cobalamin.cli.body as body
 import cobalamin.cli.care as care
 import cobalamin.cli.clinical as clinical
 import cobalamin.cli.lab as lab
+import cobalamin.cli.records as records
 import cobalamin.cli.serve as serve
 
 __all__ = ["app", "main"]
@@ -26,6 +27,7 @@ clinical.register(app)
 care.register(app)
 body.register(app)
 lab.register(app)
+records.register(app)
 serve.register(app)
 
 

@@ -57,12 +57,21 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         pack_path: PackPathOption = None,
+        cds_trust: Annotated[
+            Path | None,
+            typer.Option(
+                "--cds-trust",
+                help="CDS Hooks: JSON or YAML list of trusted EHRs {iss, jwks_url | jwks} "
+                "(also $COBALAMIN_CDS_TRUST; without it every CDS call answers 401).",
+            ),
+        ] = None,
     ) -> None:
         """Start the web application: pages for patients, clinicians and laboratories, and the JSON API."""
         try:
             import uvicorn
 
-            from cobalamin.web.app import create_app
+            from cobalamin.web.records import log_config
+            from cobalamin.web.server import build_app
             from cobalamin.web.settings import Settings
         except ImportError as exc:
             from cobalamin.errors import InputError
@@ -75,10 +84,10 @@ def register(app: typer.Typer) -> None:
         settings = Settings.from_env(
             host=host, port=port, db_url=db, public_url=public_url, data_dir=data_dir,
             lab_enabled=lab, open_calculators=open_calculators,
-            pack_path=tuple(pack_path) if pack_path else None,
+            pack_path=tuple(pack_path) if pack_path else None, cds_trust=cds_trust,
         )  # fmt: skip
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        application = create_app(settings)
+        application = build_app(settings)
         typer.echo(f"cobalamin is running: open {settings.public_url}/ in your browser")
         typer.echo(
             f"  (English: {settings.public_url}/?lang=en · Nederlands: {settings.public_url}/?lang=nl)"
@@ -87,13 +96,14 @@ def register(app: typer.Typer) -> None:
             f"  JSON API: {settings.public_url}/api/v1 · OpenAPI: {settings.public_url}/openapi.json"
         )
         typer.echo(
-            f"  database: {settings.db_url} · laboratory page: {'on' if settings.lab_enabled else 'off (--lab)'}"
+            f"  database: {settings.db_url} · laboratory page: {'on (sign in)' if settings.lab_enabled else 'off'}"
         )
         typer.echo("  stop with Ctrl+C")
         uvicorn.run(
             application,
             host=settings.host,
             port=settings.port,
-            log_level="warning",
-            access_log=False,
+            log_level="info",
+            access_log=True,  # paths only: the filters drop query strings and error messages
+            log_config=log_config(),
         )

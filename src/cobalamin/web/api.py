@@ -25,7 +25,7 @@ from cobalamin.knowledge.registry import Knowledge
 from cobalamin.nutrition.intake import intake
 from cobalamin.physiology.simulate import simulate
 from cobalamin.render.ics import plan_ics
-from cobalamin.web.auth import require_calculators
+from cobalamin.web.access import require_calculators
 from cobalamin.web.calculators import (
     DEFAULT_PACK,
     assess_all,

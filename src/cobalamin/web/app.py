@@ -22,8 +22,8 @@ from cobalamin.defaults import knowledge_for
 from cobalamin.errors import InputError, KnowledgeError
 from cobalamin.knowledge.registry import Knowledge
 from cobalamin.version import ENGINE_VERSION
+from cobalamin.web.access import UserLoader, anonymous
 from cobalamin.web.api import router as api_router
-from cobalamin.web.auth import UserLoader, anonymous
 from cobalamin.web.i18n import LANGUAGES
 from cobalamin.web.jobs import JobRunner
 from cobalamin.web.lab import router as lab_router

@@ -1,6 +1,7 @@
 """The laboratory pages: upload a file, follow its job, download the results.
 
-Switched on by the settings (``lab_enabled``) until the records issue puts it behind a login.
+Switched on by the settings (``lab_enabled``); on the full server only for signed-in users
+(``cobalamin.web.server``), and the upload form carries the session's CSRF token.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from cobalamin.errors import InputError
-from cobalamin.web.auth import require_lab
+from cobalamin.web.access import check_form_csrf, require_lab
 from cobalamin.web.calculators import DEFAULT_PACK
 from cobalamin.web.forms import FormState
 from cobalamin.web.jobs import Job, JobRunner
@@ -46,6 +47,7 @@ def lab_form(request: Request) -> HTMLResponse:
 @router.post("/lab", response_class=HTMLResponse, include_in_schema=False, response_model=None)
 async def lab_upload(request: Request) -> HTMLResponse | RedirectResponse:
     form = await request.form()
+    await run_in_threadpool(check_form_csrf, request, form.get("csrf_token"))
     upload = form.get("file")
     pack = str(form.get("pack") or DEFAULT_PACK)
     state = FormState(values={"pack": pack})

@@ -26,7 +26,7 @@ from cobalamin.physiology.simulate import simulate
 from cobalamin.render.ics import plan_ics
 from cobalamin.version import ENGINE_VERSION
 from cobalamin.web import charts
-from cobalamin.web.auth import require_calculators
+from cobalamin.web.access import csrf_token_of, require_calculators
 from cobalamin.web.calculators import (
     DEFAULT_PACK,
     assess_all,
@@ -140,6 +140,7 @@ def render(
         "texts": knowledge.texts,
         "num": lambda value, digits=1: format_number(float(value), lang, digits),
         "engine_version": ENGINE_VERSION,
+        "csrf_token": csrf_token_of(request),
         "state": FormState(),
         "error_summary": [],
     }

@@ -37,8 +37,7 @@ class Settings:
 
     ``open_calculators``: the stateless calculators (self-check, assess, compare, plan, model
     and their JSON API) need no login; False closes them to anyone the ``current_user`` hook
-    does not recognise. ``lab_enabled``: the laboratory upload page, off until the records
-    issue puts it behind a login.
+    does not recognise. ``lab_enabled``: the laboratory upload page (signed-in users only).
     """
 
     host: str = "127.0.0.1"
@@ -47,11 +46,17 @@ class Settings:
     public_url: str = ""
     data_dir: Path = DEFAULT_DATA_DIR
     open_calculators: bool = True
-    lab_enabled: bool = False
+    lab_enabled: bool = True  # behind login (records); --no-lab switches the pages off
     lab_max_upload_bytes: int = 512 * 1024 * 1024
     job_workers: int = 1
     job_ttl_seconds: int = 3600
     pack_path: tuple[Path, ...] = ()  # site pack folders besides $COBALAMIN_PACK_PATH
+    cds_trust: Path | None = None  # CDS Hooks: trusted EHR issuers and their keys
+    redis_url: str | None = None  # shared store of seen JWT ids when several workers run
+    secret_key: str | None = None  # signs single-sign-on state; random per process if unset
+    oidc_issuer: str | None = None  # single sign-on through a hospital's OpenID provider
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -88,7 +93,11 @@ class Settings:
             "public_url": env.get("COBALAMIN_PUBLIC_URL", ""),
             "data_dir": Path(env.get("COBALAMIN_DATA_DIR") or DEFAULT_DATA_DIR),
             "open_calculators": _flag(env, "COBALAMIN_OPEN_CALCULATORS", True),
-            "lab_enabled": _flag(env, "COBALAMIN_LAB_ENABLED", False),
+            "lab_enabled": _flag(env, "COBALAMIN_LAB_ENABLED", True),
+            "cds_trust": Path(env["COBALAMIN_CDS_TRUST"])
+            if env.get("COBALAMIN_CDS_TRUST")
+            else None,
+            "redis_url": env.get("COBALAMIN_REDIS_URL") or None,
         }
         base.update({k: v for k, v in options.items() if v is not None})
         return cls(**base)

@@ -1,0 +1,75 @@
+"""A records app for tests, with a user and a bearer token per role."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from cobalamin.storage.accounts import add_user, create_token
+from cobalamin.web.records import create_records_app
+from cobalamin.web.records_context import RecordsContext
+
+PASSWORD = "a long enough test password"
+ROLES = ("clinician", "lab", "admin")
+
+
+@dataclass
+class RecordsSite:
+    app: FastAPI
+    context: RecordsContext
+    tokens: dict[str, str] = field(default_factory=dict)
+    client: TestClient | None = None
+
+    def headers(self, role: str = "clinician") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    @property
+    def http(self) -> TestClient:
+        assert self.client is not None
+        return self.client
+
+    def login(self, name: str = "clinician", password: str = PASSWORD) -> str:
+        """Sign in through the login form; returns the session's CSRF token."""
+        page = self.http.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token is not None
+        answer = self.http.post(
+            "/login",
+            data={
+                "username": name,
+                "password": password,
+                "csrf_token": token.group(1),
+                "next": "/patients",
+            },
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303, answer.text
+        search = self.http.get("/patients")
+        if search.status_code == 403:  # a role without the records pages
+            return ""
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', search.text)
+        assert csrf is not None
+        return csrf.group(1)
+
+    def patient(self, role: str = "clinician", **fields: Any) -> str:
+        body = {"identifier": "MRN-1001", "birth_date": "1970-03-14", "sex": "female", **fields}
+        answer = self.http.post("/api/v1/patients", json=body, headers=self.headers(role))
+        assert answer.status_code == 201, answer.text
+        patient_id: str = answer.json()["id"]
+        return patient_id
+
+
+def make_site(db_url: str, **settings: Any) -> RecordsSite:
+    app = create_records_app(db_url, **settings)
+    context: RecordsContext = app.state.records
+    site = RecordsSite(app, context)
+    with context.sessions() as session:
+        for role in ROLES:
+            add_user(session, role, role, PASSWORD)
+            site.tokens[role] = create_token(session, role).token
+        session.commit()
+    return site

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from records_databases import db_url, postgres_database
+
+__all__ = ["db_url", "postgres_database"]
