@@ -98,6 +98,10 @@ def register(app: typer.Typer) -> None:
         typer.echo(
             f"  database: {settings.db_url} · laboratory page: {'on (sign in)' if settings.lab_enabled else 'off'}"
         )
+        typer.echo(
+            "  records and the laboratory page need an account: "
+            "cobalamin users add NAME --role clinician|lab|admin"
+        )
         typer.echo("  stop with Ctrl+C")
         uvicorn.run(
             application,
