@@ -29,10 +29,18 @@ from cobalamin.case import Case, parse_case
 from cobalamin.cb12 import compute as cb12
 from cobalamin.knowledge.loader import builtin_pack_ids, load_pack
 from cobalamin.knowledge.model import Pack
-from cobalamin.nutrition.intake import intake
+from cobalamin.nutrition.intake import IntakeResult, intake
 from cobalamin.person import Person, parse_person
-from cobalamin.physiology.simulate import simulate
+from cobalamin.nutrition.foods import FOODS
+from cobalamin.physiology.simulate import SimulationResult
+from cobalamin.physiology.simulate import simulate as simulate_with
 from cobalamin.units import to_canonical
+
+
+def simulate(scenario: object) -> SimulationResult:
+    """The store model (a scenario dict -> SimulationResult); diaries may name foods."""
+    return simulate_with(scenario, foods=FOODS)
+
 
 __all__ = [
     "Alert",
@@ -42,6 +50,7 @@ __all__ = [
     "Finding",
     "FollowUp",
     "InputError",
+    "IntakeResult",
     "KnowledgeError",
     "NextTestAdvice",
     "Pack",
@@ -49,6 +58,7 @@ __all__ = [
     "Person",
     "Plan",
     "Screening",
+    "SimulationResult",
     "UnitError",
     "Workup",
     "assess",

@@ -9,8 +9,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from cobalamin._data import data_path, read_yaml
 from cobalamin._errors import InputError, KnowledgeError
+from cobalamin.absorption import Item, ItemResult
+from cobalamin.knowledge.physiology import Parameters
 
-__all__ = ["CookingLoss", "Food", "FoodTable", "FoodValue", "find_food", "food_table", "search"]
+__all__ = [
+    "FOODS",
+    "CookingLoss",
+    "Food",
+    "FoodTable",
+    "FoodTableLookup",
+    "FoodValue",
+    "find_food",
+    "food_table",
+    "release_factor",
+    "search",
+]
 
 Amount = float | tuple[float, float]
 
@@ -150,3 +163,47 @@ def find_food(query: str, field: str) -> Food:
             field, f"unknown food {query!r}", "a food id or name; `cobalamin intake --foods` lists"
         )
     raise InputError(field, f"food {query!r} is ambiguous", ", ".join(f.id for f in hits[:8]))
+
+
+def release_factor(food: Food, params: Parameters) -> float:
+    """Share of a food's B12 released for absorption relative to the dietary reference."""
+    if food.form == "crystalline" or food.bioavailability is None:
+        return 1.0
+    return min(1.0, midpoint(food.bioavailability.value) / params.dietary_bioavailability_reference)
+
+
+class FoodTableLookup:
+    """Resolves named foods in a diary with the food table (``absorption.FoodLookup``)."""
+
+    def resolve(self, item: Item, field: str, params: Parameters) -> ItemResult:
+        assert item.food is not None
+        table = food_table()
+        food = find_food(item.food, f"{field}.food")
+        value = table.preferred_value(food)
+        if item.amount_g is not None:
+            amount = item.amount_g / food.portion_g
+        else:
+            amount = item.portions if item.portions is not None else 1.0
+        ug = midpoint(value.ug) * amount
+        note = None
+        if item.cooked and value.state == "raw" and food.cooking_loss:
+            loss = table.cooking_losses[food.cooking_loss]
+            if loss.loss is not None:
+                ug *= 1 - midpoint(loss.loss)
+                note = f"cooking loss {midpoint(loss.loss):.0%} ({food.cooking_loss})"
+        label = f"{food.en} ({value.source})"
+        if not food.counted:
+            return ItemResult(
+                label,
+                0.0,
+                0.0,
+                False,
+                f"{ug:.2g} µg B12-like compounds not counted: plant B12 is mostly inactive (seed 002)",
+                counted=False,
+            )
+        if food.form == "crystalline":
+            return ItemResult(label, ug, ug, True, note)
+        return ItemResult(label, ug, ug * release_factor(food, params), False, note)
+
+
+FOODS = FoodTableLookup()
