@@ -29,9 +29,9 @@ from cobalamin.case import Case, parse_case
 from cobalamin.cb12 import compute as cb12
 from cobalamin.knowledge.loader import builtin_pack_ids, load_pack
 from cobalamin.knowledge.model import Pack
+from cobalamin.nutrition.foods import FOODS
 from cobalamin.nutrition.intake import IntakeResult, intake
 from cobalamin.person import Person, parse_person
-from cobalamin.nutrition.foods import FOODS
 from cobalamin.physiology.simulate import SimulationResult
 from cobalamin.physiology.simulate import simulate as simulate_with
 from cobalamin.units import to_canonical

@@ -9,9 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cobalamin._errors import InputError
-from cobalamin.nutrition.intake import intake
-from cobalamin.physiology.absorption import absorb
-from cobalamin.physiology.parameters import load_parameters
+from cobalamin.absorption import absorb
+from cobalamin.knowledge.physiology import load_parameters
+from cobalamin.nutrition.intake import intake as intake_result
+
+
+def intake(diary: Any, person: Any = None, **kw: Any) -> dict[str, Any]:
+    return intake_result(diary, person, **kw).to_dict()
 
 
 def _crystalline(*doses: tuple[str, float], person: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from cobalamin.physiology.simulate import simulate
 
 
 def _one(**kw: Any) -> dict[str, Any]:
-    return simulate(kw)
+    return simulate(kw).to_dict()
 
 
 def test_output_contract() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from cobalamin._errors import KnowledgeError
-from cobalamin.physiology.parameters import Param, all_params, load_parameters, raw_parameters
+from cobalamin.knowledge.physiology import Param, all_params, load_parameters, raw_parameters
 
 
 def _leaves(node: Any, where: str = "") -> list[tuple[str, dict[str, Any]]]:

@@ -50,7 +50,9 @@ def parse_diary(data: Any) -> tuple[Person, tuple[Meal, ...], str | None]:
 
 def not_modelled_notes(person: Person, params: Parameters) -> dict[str, list[str]]:
     """Conditions and medications of the person that the model does not cover, per language."""
-    keys = [k for k in (*person.conditions, *sorted(person.medication_ids)) if k in params.not_modelled]
+    keys = [
+        k for k in (*person.conditions, *sorted(person.medication_ids)) if k in params.not_modelled
+    ]
     return {
         lang: [f"{k}: {params.not_modelled[k].get(lang)}" for k in keys] for lang in ("en", "nl")
     }

@@ -447,7 +447,11 @@ def population_summary(inputs: SimulationInputs, scenario: Scenario) -> Populati
     mma_q = mma_of_cell(p, q[:, ::-1, 3])
     hcy_q = hcy_of_mma(p, mma_q)
     quantiles: dict[str, dict[str, tuple[float, ...]]] = {}
-    for idx, key, digits in ((0, "stores_ug", 1), (1, "serum_b12_pmol_l", 1), (2, "holotc_pmol_l", 1)):
+    for idx, key, digits in (
+        (0, "stores_ug", 1),
+        (1, "serum_b12_pmol_l", 1),
+        (2, "holotc_pmol_l", 1),
+    ):
         quantiles[key] = {nm: _round(q[:, j, idx], digits) for j, nm in enumerate(QUANTILE_NAMES)}
     quantiles["mma_umol_l"] = {nm: _round(mma_q[:, j], 3) for j, nm in enumerate(QUANTILE_NAMES)}
     quantiles["hcy_umol_l"] = {nm: _round(hcy_q[:, j], 2) for j, nm in enumerate(QUANTILE_NAMES)}
