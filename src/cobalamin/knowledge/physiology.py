@@ -112,6 +112,7 @@ class Parameters:
     plasma_volume_l: float
     cellular_tau_days: float
     injections: dict[str, InjectionKinetics]
+    injection_plasma_share: float
     fetal_uptake_ug_per_day: float
     milk_output_ug_per_day: float
     usual_meals_per_day: float
@@ -212,6 +213,7 @@ def parse_parameters(raw: Any, path: str = FILE) -> Parameters:
             v(f"injections.{form}.k_m_ug"),
         )
         for form in (raw.get("injections") or {})
+        if form != "plasma_share"
     }
     usual = {
         diet: v(f"usual_intake.{diet}")
@@ -246,6 +248,7 @@ def parse_parameters(raw: Any, path: str = FILE) -> Parameters:
         plasma_volume_l=v("kinetics.plasma_volume_l"),
         cellular_tau_days=v("kinetics.cellular_time_constant_days"),
         injections=injections,
+        injection_plasma_share=v("injections.plasma_share"),
         fetal_uptake_ug_per_day=v("pregnancy.fetal_uptake_ug_per_day"),
         milk_output_ug_per_day=v("lactation.milk_output_ug_per_day"),
         usual_meals_per_day=v("usual_intake.meals_per_day"),

@@ -135,7 +135,7 @@ if available():  # pragma: no branch
 
     @numba.njit(cache=True, parallel=PARALLEL)
     def run(
-        x0: Any,  # (4, N)
+        x0: Any,  # (5, N)
         cell0: Any,  # (N,)
         base: Any,  # (N,) absorbed from food per day
         dose_days: Any,  # (n_doses, days) bool
@@ -144,7 +144,7 @@ if available():  # pragma: no branch
         demand: float,
         k_bile: Any,  # (N,)
         k_urine: Any,  # (N,)
-        sc: Any,  # scalars: k_tc, k_rel, f, vmax, km, k_on, hc_cap, k_hc, capacity, lag, conv
+        sc: Any,  # scalars: k_tc, k_rel, f, vmax, km, k_on, hc_cap, k_hc, capacity, lag, conv, phi
         thresholds: Any,  # serum, holoTC, cellular pool at the MMA cut-off
         is_out: Any,  # (days+1,) output index of each day, -1 if not reported
         qs: Any,
@@ -152,7 +152,7 @@ if available():  # pragma: no branch
         frac_out: Any,  # (K, 3)
         first_below: Any,  # (N,) NaN until the first day serum < threshold
     ) -> None:
-        k_tc, k_rel, f_liver, vmax, km, k_on, hc_cap, k_hc, capacity, lag, conv = (
+        k_tc, k_rel, f_liver, vmax, km, k_on, hc_cap, k_hc, capacity, lag, conv, phi = (
             sc[0],
             sc[1],
             sc[2],
@@ -164,6 +164,7 @@ if available():  # pragma: no branch
             sc[8],
             sc[9],
             sc[10],
+            sc[11],
         )
         n = x0.shape[1]
         days = retained.shape[0]
@@ -173,6 +174,7 @@ if available():  # pragma: no branch
         hc = x0[1].copy()
         liver = x0[2].copy()
         tissue = x0[3].copy()
+        bound = x0[4].copy()
         cell = cell0.copy()
         counts = np.zeros((BLOCK, 4, 1 << (31 - SHIFT)), dtype=np.int32)
         slots = np.full((BLOCK, 4, 1 << (31 - SHIFT)), -1, dtype=np.int16)
@@ -180,6 +182,7 @@ if available():  # pragma: no branch
         chunks = 16
         thr_serum = thresholds[0]
         inv_lag = 1.0 / (1.0 + lag)
+        inv_hc = 1.0 / (1.0 + k_hc)
         first = np.full(n, -1, dtype=np.int64)
         absorbed_today = np.empty(n)
         inv_out = np.empty(n)
@@ -204,7 +207,7 @@ if available():  # pragma: no branch
                     j = day - block_start
                     if day == 0:
                         for i in range(lo, hi):
-                            serum = (tc[i] + hc[i]) * conv
+                            serum = (tc[i] + hc[i] + bound[i]) * conv
                             first[i] = 0 if serum < thr_serum else -1
                             mk[j, i, 0] = liver[i] + tissue[i]
                             mk[j, i, 1] = serum
@@ -232,8 +235,11 @@ if available():  # pragma: no branch
                         reab = vmax * bile / (km + bile)
                         load = k_on * l_i
                         hc_new = (hc_i + load * hc_cap) / (1.0 + load + k_hc)
+                        bound_in = bound[i] + phi * ret
+                        bound_new = bound_in * inv_hc
                         y_tc = tc_i + max(net, 0.0) + reab
-                        y_l = l_i + min(net, 0.0) - (hc_new - hc_i) + ret
+                        y_l = l_i + min(net, 0.0) - (hc_new - hc_i) + (1.0 - phi) * ret
+                        y_l = y_l + (bound_in - bound_new)
                         y_t = t_i
                         tc_new = (y_tc + k_rel * (y_l + y_t) * inv_out[i]) * inv_den[i]
                         l_new = (y_l + f_liver * k_tc * tc_new) * inv_out[i]
@@ -244,7 +250,8 @@ if available():  # pragma: no branch
                         t_i = max(t_new, 0.0)
                         cell_i = (cell[i] + lag * tc_i * conv) * inv_lag
                         tc[i], hc[i], liver[i], tissue[i], cell[i] = tc_i, hc_i, l_i, t_i, cell_i
-                        serum = (tc_i + hc_i) * conv
+                        bound[i] = max(bound_new, 0.0)
+                        serum = (tc_i + hc_i + bound[i]) * conv
                         f = first[i]
                         first[i] = day if (serum < thr_serum and f < 0) else f
                         mk[j, i, 0] = l_i + t_i
@@ -265,7 +272,6 @@ if available():  # pragma: no branch
         for i in range(n):
             if first[i] >= 0:
                 first_below[i] = first[i]
-
 
 
 def summarise(inputs: SimulationInputs, every: int) -> RawSummary:
@@ -295,6 +301,7 @@ def summarise(inputs: SimulationInputs, every: int) -> RawSummary:
             c.capacity,
             c.lag,
             c.conv,
+            c.phi,
         ]
     )
     thresholds = np.array([p.threshold_serum, p.threshold_holotc, cell_at_mma_cutoff(p)])

@@ -1,7 +1,7 @@
 """The store model: compartments, one day per step, vectorised over people.
 
 State per person (µg): ``TC`` holo-transcobalamin in plasma, ``HC`` holo-haptocorrin in plasma,
-``L`` liver store, ``T`` peripheral tissue store; and ``C``, a cellular pool (pmol/L) that
+``L`` liver store, ``T`` peripheral tissue store, ``P`` injected B12 bound in plasma; and ``C``, a cellular pool (pmol/L) that
 follows holoTC with a lag and drives MMA and tHcy. Flows per day (``data/physiology.yaml``)::
 
     absorbed A              -> TC   scaled by (1 - S/S_max); the rest spills into urine
@@ -12,7 +12,9 @@ follows holoTC with a lag and drives MMA and tHcy. Flows per day (``data/physiol
     k_u * (L, T)            -> urine
     L <-> HC                loading k_on * L * (H_cap - HC), clearance k_hc * HC back to L
                                (haptocorrin saturates: holoHC = H_cap * L / (K_h + L) at rest)
-    injection D             -> free B12: early urinary loss, the bound part -> L (injection.py)
+    injection D             -> free B12: early urinary loss (injection.py); of the bound part a
+                               share phi circulates bound to plasma proteins (P, counted in
+                               serum B12) and is cleared to L at k_hc; the rest goes to L
     fetal / milk demand     -> taken from absorbed B12, the shortfall from L
 
 One day: the nonlinear fluxes (reabsorption, spill-over) are evaluated at the start of the day;
@@ -45,7 +47,7 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-TC, HC, L, T = 0, 1, 2, 3
+TC, HC, L, T, P = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class Coefficients:
     hc_cap: float  # µg
     k_hc: float
     capacity: float  # store capacity (µg)
+    phi: float  # share of a retained injection that circulates bound in plasma
     lag: float  # 1 / cellular time constant
     conv: float  # pmol/L per µg in plasma
 
@@ -82,6 +85,7 @@ def coefficients(params: Parameters, s_if: float, loss: FloatArray) -> Coefficie
         hc_cap=params.hc_capacity_ug,
         k_hc=params.k_hc_clearance,
         capacity=params.store_capacity_ug,
+        phi=params.injection_plasma_share,
         lag=1.0 / params.cellular_tau_days,
         conv=params.pmol_l_per_ug,
     )
@@ -117,8 +121,8 @@ def step(
     retained: float,
     demand: float,
 ) -> tuple[FloatArray, FloatArray]:
-    """One day for every person: state x (4, N) and cellular pool (N,) -> the next day's."""
-    tc, hc, liver, tissue = x[TC], x[HC], x[L], x[T]
+    """One day for every person: state x (5, N) and cellular pool (N,) -> the next day's."""
+    tc, hc, liver, tissue, bound = x[TC], x[HC], x[L], x[T], x[P]
     store = liver + tissue
     room = np.clip(1.0 - store / c.capacity, 0.0, 1.0)
     net = absorbed * room - demand
@@ -127,9 +131,13 @@ def step(
     # haptocorrin: backward Euler with the liver store of the start of the day
     load = c.k_on * liver
     hc_new = (hc + load * c.hc_cap) / (1.0 + load + c.k_hc)
+    # injected B12 bound in plasma: backward Euler, cleared to the liver
+    bound_in = bound + c.phi * retained
+    bound_new = bound_in * (1.0 / (1.0 + c.k_hc))
     # linear exchange TC <-> L, T with bile and urine losses: backward Euler, solved in closed form
     y_tc = tc + np.maximum(net, 0.0) + reab
-    y_l = liver + np.minimum(net, 0.0) - (hc_new - hc) + retained
+    y_l = liver + np.minimum(net, 0.0) - (hc_new - hc) + (1.0 - c.phi) * retained
+    y_l = y_l + (bound_in - bound_new)
     y_t = tissue
     out_rate = 1.0 + c.k_rel + c.k_bile + c.k_urine
     tc_new = (y_tc + c.k_rel * (y_l + y_t) / out_rate) / (
@@ -137,15 +145,15 @@ def step(
     )
     l_new = (y_l + c.f_liver * c.k_tc * tc_new) / out_rate
     t_new = (y_t + (1.0 - c.f_liver) * c.k_tc * tc_new) / out_rate
-    new = np.maximum(np.stack([tc_new, hc_new, l_new, t_new]), 0.0)
-    cell_new = (cell + c.lag * new[TC] * c.conv) / (1.0 + c.lag)
+    new = np.maximum(np.stack([tc_new, hc_new, l_new, t_new, bound_new]), 0.0)
+    cell_new = (cell + c.lag * new[TC] * c.conv) * (1.0 / (1.0 + c.lag))
     return new, cell_new
 
 
 def steady_state(
     params: Parameters, c: Coefficients, absorbed: FloatArray, demand: float = 0.0
 ) -> FloatArray:
-    """The state (4, N) at which a constant daily absorption (N,) is balanced by losses.
+    """The state (5, N) at which a constant daily absorption (N,) is balanced by losses.
 
     At rest L = f S, T = (1 - f) S and the store S solves
     (k_u + k_bile + A / S_max) S - R(k_bile S) = A - demand, a quadratic in S.
@@ -164,7 +172,7 @@ def steady_state(
     tissue = (1 - c.f_liver) * store
     tc = (c.k_rel + kb + ku) * store / c.k_tc
     hc = c.hc_cap * liver / (params.hc_half_saturation_ug + liver)
-    out: FloatArray = np.stack([tc, hc, liver, tissue])
+    out: FloatArray = np.stack([tc, hc, liver, tissue, np.zeros_like(store)])
     return out
 
 
@@ -178,10 +186,10 @@ class Markers:
 
 
 def markers(params: Parameters, x: FloatArray, cell: FloatArray) -> Markers:
-    """Serum markers of states x (4, ...) and cellular pools (...)."""
+    """Serum markers of states x (5, ...) and cellular pools (...)."""
     conv = params.pmol_l_per_ug
     holotc = x[TC] * conv
-    serum = (x[TC] + x[HC]) * conv
+    serum = (x[TC] + x[HC] + x[P]) * conv
     mma = mma_of_cell(params, cell)
     return Markers(x[L] + x[T], serum, holotc, mma, hcy_of_mma(params, mma))
 
@@ -211,7 +219,7 @@ def cell_at_mma_cutoff(params: Parameters) -> float:
 def run_reference(
     c: Coefficients, drive: Drive, x0: FloatArray, cell0: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
-    """Every day of every person, step by step: states (days+1, 4, N), pools (days+1, N).
+    """Every day of every person, step by step: states (days+1, 5, N), pools (days+1, N).
 
     The straightforward implementation: one person or a few; the population fast path in
     ``fast.py`` must agree with it (tests/physiology/test_physiology_fast.py).

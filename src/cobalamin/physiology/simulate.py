@@ -108,7 +108,7 @@ class SimulationInputs:
     params: Parameters
     n: int
     drive: Drive
-    x0: FloatArray  # (4, N)
+    x0: FloatArray  # (5, N)
     cell0: FloatArray  # (N,)
     coef: Coefficients
     events: tuple[dict[str, Any], ...]
@@ -418,7 +418,7 @@ def summarise_reference(inputs: SimulationInputs, every: int) -> RawSummary:
                 float(drive.retained_im[day - 1]),
                 drive.demand_ug_per_day,
             )
-        serum = (x[0] + x[1]) * conv
+        serum = (x[0] + x[1] + x[4]) * conv
         below = serum < p.threshold_serum
         first[below & np.isnan(first)] = day
         if day in keep:
