@@ -158,3 +158,20 @@ def test_person_argument_overrides_the_diary() -> None:
     with pytest.raises(InputError) as err:
         intake(diary, {"age": -1})
     assert err.value.field == "person.age"
+
+
+def test_intake_returns_a_typed_result_rendered_apart() -> None:
+    from cobalamin.nutrition.intake import IntakeResult
+    from cobalamin.nutrition.render import render_intake_text
+
+    result = intake_result(
+        {
+            "person": {"medications": ["h2_blocker"]},
+            "meals": [{"time": "08:00", "items": [{"b12_ug": 2}]}],
+        }
+    )
+    assert isinstance(result, IntakeResult)
+    assert result.absorbed_ug < result.ingested_ug
+    text = render_intake_text(result, "nl")
+    assert "Opgenomen" in text and "Maaltijd" in text
+    assert result.to_dict("nl")["ingested_ug"] == 2.0

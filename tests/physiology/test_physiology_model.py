@@ -176,3 +176,24 @@ def test_population_output_every_days() -> None:
     r = _one(intake={"food_ug_per_day": 1}, days=100, population={"n": 50, "every_days": 30})
     assert r["day"] == [0, 30, 60, 90, 100]
     assert len(r["quantiles"]["holotc_pmol_l"]["p50"]) == 5
+
+
+def test_injection_loses_most_early_in_urine_and_hydroxocobalamin_is_retained_better() -> None:
+    from cobalamin.knowledge.physiology import load_parameters
+    from cobalamin.physiology.injection import injection_fate
+
+    p = load_parameters()
+    cn, oh = injection_fate(1000, "cyanocobalamin", p), injection_fate(1000, "hydroxocobalamin", p)
+    assert cn.urine_24h_ug > 0.6 * 1000  # early urinary loss (1964: about 80 % in 24 h)
+    assert cn.urine_24h_ug / cn.urine_72h_ug > 0.95  # nearly all of it within the first day
+    assert oh.retained_fraction > 2 * cn.retained_fraction
+    small = injection_fate(100, "cyanocobalamin", p)
+    assert small.retained_fraction > cn.retained_fraction  # binding saturates with the dose
+    r = _one(
+        person={"conditions": ["pernicious_anaemia"]},
+        initial={"stores_ug": 300},
+        injections=[{"day": 0, "dose_ug": 1000, "form": "cyanocobalamin"}],
+        days=60,
+    )
+    # serum is high after the injection and falls back as the plasma-bound part is cleared
+    assert r["serum_b12_pmol_l"][7] > r["serum_b12_pmol_l"][60] > r["serum_b12_pmol_l"][0]
