@@ -42,7 +42,7 @@ def available() -> bool:
 if available():  # pragma: no branch
     import numba
 
-    @numba.njit(cache=True)
+    @numba.njit(cache=True, error_model="numpy")
     def quantiles_of_day(vals: Any, bits: Any, qs: Any, out: Any, counts: Any, slot: Any) -> None:
         """numpy's default (linear) quantiles ``qs`` of each column of ``vals`` (N, M).
 
@@ -125,7 +125,7 @@ if available():  # pragma: no branch
                 slot[c, first_of[c, k]] = -1
             counts[c, lo_bin[c] : hi_bin[c] + 1] = 0
 
-    @numba.njit(cache=True)
+    @numba.njit(cache=True, error_model="numpy")
     def count_below(vals: Any, threshold: float) -> int:
         c = 0
         t = np.float32(threshold)
@@ -133,7 +133,7 @@ if available():  # pragma: no branch
             c += vals[i] < t
         return c
 
-    @numba.njit(cache=True, parallel=PARALLEL)
+    @numba.njit(cache=True, parallel=PARALLEL, error_model="numpy")
     def run(
         x0: Any,  # (5, N)
         cell0: Any,  # (N,)
