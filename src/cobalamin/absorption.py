@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cobalamin._errors import InputError
 from cobalamin._validation import input_error_from
-from cobalamin.knowledge.physiology import Modifier, Parameters, load_parameters
+from cobalamin.knowledge.physiology import Modifier, Parameters, Texts, load_parameters
 from cobalamin.person import Person
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "absorb_window",
     "combined_modifier",
     "estimate",
+    "not_modelled_notes",
     "parse_meals",
     "person_modifier",
     "windows",
@@ -123,6 +124,16 @@ def person_modifier(person: Person, params: Parameters) -> Modifier:
     return combined_modifier((*person.conditions, *person.medication_ids), params)
 
 
+def not_modelled_notes(person: Person, params: Parameters) -> dict[str, list[str]]:
+    """The person's conditions and medications that the model does not cover, per language."""
+    keys = [
+        k for k in (*person.conditions, *sorted(person.medication_ids)) if k in params.not_modelled
+    ]
+    return {
+        lang: [f"{k}: {params.not_modelled[k].get(lang)}" for k in keys] for lang in ("en", "nl")
+    }
+
+
 # --- meals ------------------------------------------------------------------------------------
 
 
@@ -189,7 +200,7 @@ class ItemResult:
     ingested_ug: float
     free_ug: float
     crystalline: bool
-    note: str | None = None
+    note: Texts | None = None  # in English and Dutch
     counted: bool = True
 
 

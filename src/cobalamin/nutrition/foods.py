@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from cobalamin._data import data_path, read_yaml
 from cobalamin._errors import InputError, KnowledgeError
 from cobalamin.absorption import Item, ItemResult
-from cobalamin.knowledge.physiology import Parameters
+from cobalamin.knowledge.physiology import Parameters, Texts
+from cobalamin.nutrition.reference import label
 
 __all__ = [
     "FOODS",
@@ -190,20 +191,28 @@ class FoodTableLookup:
             loss = table.cooking_losses[food.cooking_loss]
             if loss.loss is not None:
                 ug *= 1 - midpoint(loss.loss)
-                note = f"cooking loss {midpoint(loss.loss):.0%} ({food.cooking_loss})"
-        label = f"{food.en} ({value.source})"
+                pct = f"{midpoint(loss.loss):.0%}"
+                note = Texts(
+                    en=label("cooking_loss", "en").format(loss=pct, kind=food.cooking_loss),
+                    nl=label("cooking_loss", "nl").format(loss=pct, kind=food.cooking_loss),
+                )
+        name = f"{food.en} ({value.source})"
         if not food.counted:
+            shown = f"{ug:.2g}"
             return ItemResult(
-                label,
+                name,
                 0.0,
                 0.0,
                 False,
-                f"{ug:.2g} µg B12-like compounds not counted: plant B12 is mostly inactive (seed 002)",
+                Texts(
+                    en=label("not_counted", "en").format(ug=shown),
+                    nl=label("not_counted", "nl").format(ug=shown.replace(".", ",")),
+                ),
                 counted=False,
             )
         if food.form == "crystalline":
-            return ItemResult(label, ug, ug, True, note)
-        return ItemResult(label, ug, ug * release_factor(food, params), False, note)
+            return ItemResult(name, ug, ug, True, note)
+        return ItemResult(name, ug, ug * release_factor(food, params), False, note)
 
 
 FOODS = FoodTableLookup()

@@ -16,6 +16,7 @@ from cobalamin.absorption import (
     Meal,
     MealResult,
     estimate,
+    not_modelled_notes,
     parse_meals,
     person_modifier,
 )
@@ -24,7 +25,7 @@ from cobalamin.nutrition.foods import FOODS
 from cobalamin.nutrition.reference import ReferenceIntake, advice_texts, reference_intake
 from cobalamin.person import Person, parse_person
 
-__all__ = ["Diary", "IntakeResult", "intake", "not_modelled_notes", "parse_diary"]
+__all__ = ["Diary", "IntakeResult", "intake", "parse_diary"]
 
 
 class Diary(BaseModel):
@@ -46,16 +47,6 @@ def parse_diary(data: Any) -> tuple[Person, tuple[Meal, ...], str | None]:
     if authority is not None and not isinstance(authority, str):
         raise InputError("authority", "must be a string")
     return person, meals, authority
-
-
-def not_modelled_notes(person: Person, params: Parameters) -> dict[str, list[str]]:
-    """Conditions and medications of the person that the model does not cover, per language."""
-    keys = [
-        k for k in (*person.conditions, *sorted(person.medication_ids)) if k in params.not_modelled
-    ]
-    return {
-        lang: [f"{k}: {params.not_modelled[k].get(lang)}" for k in keys] for lang in ("en", "nl")
-    }
 
 
 @dataclass(frozen=True)
@@ -89,7 +80,7 @@ class IntakeResult:
                         {
                             "item": x.label,
                             "ingested_ug": round(x.ingested_ug, 3),
-                            **({"note": x.note} if x.note else {}),
+                            **({"note": x.note.get(lang)} if x.note else {}),
                         }
                         for x in m.items
                     ],

@@ -179,7 +179,7 @@ if available():  # pragma: no branch
         counts = np.zeros((BLOCK, 4, 1 << (31 - SHIFT)), dtype=np.int32)
         slots = np.full((BLOCK, 4, 1 << (31 - SHIFT)), -1, dtype=np.int16)
         q_day = np.empty((BLOCK, qs.shape[0], 4))
-        chunks = 16
+        chunks = 256
         thr_serum = thresholds[0]
         inv_lag = 1.0 / (1.0 + lag)
         inv_hc = 1.0 / (1.0 + k_hc)

@@ -14,6 +14,7 @@ from cobalamin.absorption import (
     absorb_array,
     absorb_window,
     estimate,
+    not_modelled_notes,
     person_modifier,
     window_totals,
 )
@@ -137,15 +138,6 @@ def _lognormal(rng: np.random.Generator, cv: float, n: int) -> FloatArray:
     sigma = np.sqrt(np.log1p(cv**2))
     out: FloatArray = rng.lognormal(-(sigma**2) / 2, sigma, n)
     return out
-
-
-def not_modelled_notes(person: Person, params: Parameters) -> dict[str, list[str]]:
-    keys = [
-        k for k in (*person.conditions, *sorted(person.medication_ids)) if k in params.not_modelled
-    ]
-    return {
-        lang: [f"{k}: {params.not_modelled[k].get(lang)}" for k in keys] for lang in ("en", "nl")
-    }
 
 
 def prepare(
