@@ -151,6 +151,7 @@ if available():  # pragma: no branch
         q_out: Any,  # (K, n_q, 4): stores, serum, holoTC, cellular pool
         frac_out: Any,  # (K, 3)
         first_below: Any,  # (N,) NaN until the first day serum < threshold
+        tasks: int,  # quantile tasks run at once (threads); each has its own scratch
     ) -> None:
         k_tc, k_rel, f_liver, vmax, km, k_on, hc_cap, k_hc, capacity, lag, conv, phi = (
             sc[0],
@@ -176,8 +177,8 @@ if available():  # pragma: no branch
         tissue = x0[3].copy()
         bound = x0[4].copy()
         cell = cell0.copy()
-        counts = np.zeros((BLOCK, 4, 1 << (31 - SHIFT)), dtype=np.int32)
-        slots = np.full((BLOCK, 4, 1 << (31 - SHIFT)), -1, dtype=np.int16)
+        counts = np.zeros((tasks, 4, 1 << (31 - SHIFT)), dtype=np.int32)
+        slots = np.full((tasks, 4, 1 << (31 - SHIFT)), -1, dtype=np.int16)
         q_day = np.empty((BLOCK, qs.shape[0], 4))
         chunks = 256
         thr_serum = thresholds[0]
@@ -259,15 +260,19 @@ if available():  # pragma: no branch
                         mk[j, i, 2] = tc_i * conv
                         mk[j, i, 3] = cell_i
             # phase 2: quantiles and shares of the reported days, one task per day
-            for j in numba.prange(block_end - block_start):
-                out = is_out[block_start + j]
-                if out >= 0:
-                    quantiles_of_day(mk[j], mk_bits[j], qs, q_day[j], counts[j], slots[j])
-                    for k in range(4):
-                        for q in range(qs.shape[0]):
-                            q_out[out, q, k] = q_day[j, q, k]
-                        if k > 0:
-                            frac_out[out, k - 1] = count_below(mk[j, :, k], thresholds[k - 1]) / n
+            # (each task reuses one scratch histogram, so that it stays in cache)
+            for t in numba.prange(tasks):
+                for j in range(t, block_end - block_start, tasks):
+                    out = is_out[block_start + j]
+                    if out >= 0:
+                        quantiles_of_day(mk[j], mk_bits[j], qs, q_day[j], counts[t], slots[t])
+                        for k in range(4):
+                            for q in range(qs.shape[0]):
+                                q_out[out, q, k] = q_day[j, q, k]
+                            if k > 0:
+                                frac_out[out, k - 1] = (
+                                    count_below(mk[j, :, k], thresholds[k - 1]) / n
+                                )
             block_start = block_end
         for i in range(n):
             if first[i] >= 0:
@@ -327,5 +332,6 @@ def summarise(inputs: SimulationInputs, every: int) -> RawSummary:
         q_out,
         frac_out,
         first,
+        max(1, min(numba.get_num_threads(), BLOCK)),
     )
     return RawSummary(days_out, q_out, frac_out, first)
