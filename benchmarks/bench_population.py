@@ -186,7 +186,7 @@ def main() -> None:
 
     threads = [1]
     if fast.available():
-        import numba
+        import numba  # type: ignore[import-not-found,unused-ignore]
 
         threads = sorted({1, int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))})
     result: dict[str, Any] = {}

@@ -40,7 +40,7 @@ def available() -> bool:
 
 
 if available():  # pragma: no branch
-    import numba
+    import numba  # type: ignore[import-not-found,unused-ignore]
 
     @numba.njit(cache=True, error_model="numpy")
     def quantiles_of_day(vals: Any, bits: Any, qs: Any, out: Any, counts: Any, slot: Any) -> None:
