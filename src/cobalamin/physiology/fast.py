@@ -17,7 +17,8 @@ loop (``simulate.summarise_reference``), which gives the same numbers more slowl
 from __future__ import annotations
 
 import importlib.util
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -42,7 +43,11 @@ def available() -> bool:
 if available():  # pragma: no branch
     import numba  # type: ignore[import-not-found,unused-ignore]
 
-    @numba.njit(cache=True, error_model="numpy")
+    F = TypeVar("F", bound=Callable[..., Any])
+    # numba.njit, typed as a decorator that keeps the function's signature
+    jit = cast(Callable[..., Callable[[F], F]], numba.njit)
+
+    @jit(cache=True, error_model="numpy")
     def quantiles_of_day(vals: Any, bits: Any, qs: Any, out: Any, counts: Any, slot: Any) -> None:
         """numpy's default (linear) quantiles ``qs`` of each column of ``vals`` (N, M).
 
@@ -125,7 +130,7 @@ if available():  # pragma: no branch
                 slot[c, first_of[c, k]] = -1
             counts[c, lo_bin[c] : hi_bin[c] + 1] = 0
 
-    @numba.njit(cache=True, error_model="numpy")
+    @jit(cache=True, error_model="numpy")
     def count_below(vals: Any, threshold: float) -> int:
         c = 0
         t = np.float32(threshold)
@@ -133,7 +138,7 @@ if available():  # pragma: no branch
             c += vals[i] < t
         return c
 
-    @numba.njit(cache=True, parallel=PARALLEL, error_model="numpy")
+    @jit(cache=True, parallel=PARALLEL, error_model="numpy")
     def run(
         x0: Any,  # (5, N)
         cell0: Any,  # (N,)
