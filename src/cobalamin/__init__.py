@@ -34,14 +34,15 @@ from cobalamin.facade import (
     screen,
     screen_all,
     screening_pack_ids,
+    simulate,
     to_canonical,
     workup,
 )
 from cobalamin.knowledge.model import Pack
 from cobalamin.knowledge.registry import Knowledge
-from cobalamin.nutrition.intake import intake
+from cobalamin.nutrition.intake import IntakeResult, intake
 from cobalamin.person import Person
-from cobalamin.physiology.simulate import simulate
+from cobalamin.physiology.simulate import SimulationResult
 from cobalamin.version import ENGINE_VERSION as __version__
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "Finding",
     "FollowUp",
     "InputError",
+    "IntakeResult",
     "Knowledge",
     "KnowledgeError",
     "NextTestAdvice",
@@ -60,6 +62,7 @@ __all__ = [
     "Person",
     "Plan",
     "Screening",
+    "SimulationResult",
     "UnitError",
     "Workup",
     "__version__",

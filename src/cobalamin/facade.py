@@ -20,8 +20,11 @@ from cobalamin.cb12 import CB12Result
 from cobalamin.defaults import default_knowledge
 from cobalamin.knowledge.model import Pack
 from cobalamin.knowledge.registry import Knowledge
+from cobalamin.nutrition.foods import FOODS
 from cobalamin.person import Person
 from cobalamin.person import parse_person as _parse_person
+from cobalamin.physiology.simulate import SimulationResult
+from cobalamin.physiology.simulate import simulate as _simulate
 from cobalamin.pipeline import assess as _assess
 from cobalamin.units import to_canonical as _to_canonical
 
@@ -40,6 +43,7 @@ __all__ = [
     "screen",
     "screen_all",
     "screening_pack_ids",
+    "simulate",
     "to_canonical",
     "workup",
 ]
@@ -163,3 +167,8 @@ def cb12(
 def to_canonical(test: str, value: float, unit: str, knowledge: Knowledge | None = None) -> float:
     """A value in its test's canonical unit."""
     return _to_canonical(_k(knowledge).analytes.analyte(test), value, unit)
+
+
+def simulate(scenario: Any, knowledge: Knowledge | None = None) -> SimulationResult:
+    """The store model for a scenario (one person or a population); diaries may name foods."""
+    return _simulate(scenario, foods=FOODS)

@@ -50,7 +50,6 @@ PENDING = {
     ("cobalamin.nutrition.intake", "cobalamin.defaults"),
     ("cobalamin.physiology.scenario", "cobalamin.defaults"),
     ("cobalamin.physiology.simulate", "cobalamin.defaults"),
-    ("cobalamin.physiology.validation", "cobalamin.physiology.model._rate_matrix"),
 }
 
 

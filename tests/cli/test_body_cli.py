@@ -65,9 +65,12 @@ def test_food_search(app: typer.Typer) -> None:
 
 
 def test_simulate_json_and_plot(app: typer.Typer, tmp_path: Path) -> None:
+    # a low usual intake before the diagnosis, so that serum B12 falls below 148 pmol/L
+    # within the 900 days (issue 15: serum lags the stores as haptocorrin saturates)
     scenario = {
         "person": {"conditions": ["pernicious_anaemia"]},
         "intake": {"food_ug_per_day": 5},
+        "initial": {"usual_food_ug_per_day": 2},
         "days": 900,
     }
     plot = tmp_path / "out.svg"
@@ -77,6 +80,28 @@ def test_simulate_json_and_plot(app: typer.Typer, tmp_path: Path) -> None:
     assert isinstance(out["days_to_deficiency"], int)
     assert len(out["serum_b12_pmol_l"]) == 901
     assert plot.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    assert out["start"]["mode"] == "switch_today"
+
+
+def test_simulate_text_repeats_the_start_and_dutch_plot(app: typer.Typer, tmp_path: Path) -> None:
+    plot = tmp_path / "uit.svg"
+    res = _run(
+        app,
+        ["simulate", "--lang", "nl", "--plot", str(plot)],
+        {"person": {"diet": "vegan"}, "injections": [{"day": 3, "dose_ug": 1000}], "days": 30},
+    )
+    assert res.exit_code == 0, res.output
+    assert "verandert vandaag" in res.output and "grafiek geschreven" in res.output
+    svg = plot.read_text(encoding="utf-8")
+    assert "homocysteïne (µmol/L)" in svg and "injectie" in svg
+
+
+def test_validate_model_strict_exit_code(app: typer.Typer) -> None:
+    from cobalamin.physiology.validation import validate
+
+    failing = any(p.passed is False for p in validate())
+    res = _run(app, ["validate-model", "--strict"])
+    assert res.exit_code == (1 if failing else 0)
 
 
 def test_simulate_text_and_population(app: typer.Typer) -> None:

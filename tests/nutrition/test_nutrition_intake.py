@@ -8,10 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cobalamin.absorption import absorb
 from cobalamin.errors import InputError
-from cobalamin.nutrition.intake import intake
-from cobalamin.physiology.absorption import absorb
-from cobalamin.physiology.parameters import load_parameters
+from cobalamin.knowledge.physiology import load_parameters
+from cobalamin.nutrition.intake import intake as intake_result
+
+
+def intake(diary: Any, person: Any = None, **kw: Any) -> dict[str, Any]:
+    return intake_result(diary, person, **kw).to_dict()
 
 
 def _crystalline(*doses: tuple[str, float], person: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -154,3 +158,20 @@ def test_person_argument_overrides_the_diary() -> None:
     with pytest.raises(InputError) as err:
         intake(diary, {"age": -1})
     assert err.value.field == "person.age"
+
+
+def test_intake_returns_a_typed_result_rendered_apart() -> None:
+    from cobalamin.nutrition.intake import IntakeResult
+    from cobalamin.nutrition.render import render_intake_text
+
+    result = intake_result(
+        {
+            "person": {"medications": ["h2_blocker"]},
+            "meals": [{"time": "08:00", "items": [{"b12_ug": 2}]}],
+        }
+    )
+    assert isinstance(result, IntakeResult)
+    assert result.absorbed_ug < result.ingested_ug
+    text = render_intake_text(result, "nl")
+    assert "Opgenomen" in text and "Maaltijd" in text
+    assert result.to_dict("nl")["ingested_ug"] == 2.0

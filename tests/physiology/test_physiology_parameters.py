@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from cobalamin.errors import KnowledgeError
-from cobalamin.physiology.parameters import Param, all_params, load_parameters, raw_parameters
+from cobalamin.knowledge.physiology import Param, all_params, load_parameters, raw_parameters
 
 
 def _leaves(node: Any, where: str = "") -> list[tuple[str, dict[str, Any]]]:
@@ -40,11 +40,33 @@ def test_calibrated_without_observation_is_rejected() -> None:
 def test_key_values() -> None:
     p = load_parameters()
     assert p.threshold_serum == 148
-    assert p.k_urine + p.k_bile * (1 - p.bile_reabsorption_r0) == pytest.approx(0.001, abs=3e-5)
+    # share of biliary B12 reabsorbed at the biliary flow of a 2.5 mg store (saturable IF route)
+    flow = p.k_bile * 2500
+    r0 = (
+        p.bile_reabsorption_low
+        * p.bile_half_saturation_ug_per_day
+        / (p.bile_half_saturation_ug_per_day + flow)
+    )
+    assert p.k_urine + p.k_bile * (1 - r0) == pytest.approx(0.001, abs=3e-5)
     assert p.k_urine + p.k_bile == pytest.approx(0.002)
     assert p.modifiers["pernicious_anaemia"].s_if == 0
     assert p.modifiers["ppi"].food_release == pytest.approx(0.2)
-    assert "sleeve_gastrectomy" in p.not_modelled and "metformin" in p.not_modelled
+    assert "sleeve_gastrectomy" in p.not_modelled and "ileal_resection" in p.not_modelled
+    assert p.modifiers["metformin"].s_if < 1 and p.modifiers["h2_blocker"].food_release < 1
+
+
+def test_citations_are_original_references() -> None:
+    """Sources name the original work, never our working notes or their sections."""
+    for where, param in all_params().items():
+        text = f"{param.source or ''} {param.calibrated_to or ''} {param.note or ''}"
+        for banned in ("notes s", "physiology.md", "clinical.md", "§", "seed 00"):
+            assert banned not in text, (where, banned)
+
+
+def test_not_modelled_texts_in_both_languages() -> None:
+    p = load_parameters()
+    for key, text in p.not_modelled.items():
+        assert text.en and text.nl and text.en != text.nl, key
 
 
 def test_knowledge_error_type_exists() -> None:

@@ -21,7 +21,9 @@ PASSING = {
     "1-500ug",
     "1-1000ug",
     "2",
+    "3",
     "5",
+    "6",
     "7",
     "8",
     "9",
@@ -29,18 +31,28 @@ PASSING = {
     "11-normal",
     "11-pa",
     "13a",
+    "13b",
     "13c",
     "16",
+    "17",
+    "19a",
     "20",
+    "23a",
     "23b",
     "24a",
     "24b",
+    "24c",
     "25",
     "26",
+    "30",
+    "31",
+    "32",
+    "33",
 }
-KNOWN_FAILING = {"3", "4", "6", "13b", "17", "19", "23a", "23c", "30"}
+KNOWN_FAILING = {"4", "19b", "23c"}
 NOT_EVALUATED = {"14", "27", "29"}
-# every numbered point of physiology.md s4
+# every numbered point of the validation list (physiology notes s4), plus 31-33 added with
+# issue 15 (long-term vegans, metformin, total gastrectomy)
 POINTS_IN_NOTES = {
     1,
     2,
@@ -66,6 +78,9 @@ POINTS_IN_NOTES = {
     27,
     29,
     30,
+    31,
+    32,
+    33,
 }
 
 
@@ -83,7 +98,7 @@ def test_passing_points_still_pass(points: list[ValidationPoint]) -> None:
 def test_every_point_is_accounted_for(points: list[ValidationPoint]) -> None:
     ids = {p.id for p in points}
     assert ids == PASSING | KNOWN_FAILING | NOT_EVALUATED
-    numbers = {int(p.id.split("-")[0].rstrip("abc")) for p in points}
+    numbers = {int(p.id.split("-")[0].rstrip("abcd")) for p in points}
     assert numbers == POINTS_IN_NOTES
 
 
@@ -98,7 +113,26 @@ def test_report_lists_every_point(points: list[ValidationPoint]) -> None:
     report = report_markdown(points)
     for p in points:
         assert f"| {p.id} |" in report
-    assert f"**{len(PASSING)} pass, {len(KNOWN_FAILING)} fail, {len(NOT_EVALUATED)} not" in report
+    n_val = sum(p.kind == "validation" and p.passed is not None for p in points)
+    n_cal = sum(p.kind == "calibration" for p in points)
+    assert n_val + n_cal + len(NOT_EVALUATED) == len(points)
+    assert "## Validation points" in report and "## Calibration points" in report
+
+
+def test_every_point_names_its_source(points: list[ValidationPoint]) -> None:
+    for p in points:
+        assert p.source and p.source != "-", p.id
+        assert "physiology.md" not in p.source and "notes" not in p.source, p.id
+
+
+def test_calibration_points_are_those_behind_calibrated_parameters(
+    points: list[ValidationPoint],
+) -> None:
+    kinds = {p.id: p.kind for p in points}
+    for pid in ("1-1ug", "4", "8", "10", "20", "24a", "24b", "31", "32"):
+        assert kinds[pid] == "calibration", pid
+    for pid in ("2", "9", "17", "19a", "23a", "30", "33"):
+        assert kinds[pid] == "validation", pid
 
 
 def test_docs_report_is_up_to_date(points: list[ValidationPoint]) -> None:

@@ -6,14 +6,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from cobalamin.cli.common import Format, Lang, handle_errors, print_json, read_json_input
 from cobalamin.errors import InputError
-from cobalamin.nutrition.foods import food_table, search
+from cobalamin.nutrition.foods import FOODS, food_table, search
 from cobalamin.nutrition.intake import intake as intake_estimate
 from cobalamin.nutrition.reference import authorities
+from cobalamin.nutrition.render import render_intake_text
+from cobalamin.physiology.plots import render_plot
+from cobalamin.physiology.render import render_simulation_text
 from cobalamin.physiology.simulate import simulate as run_simulation
 from cobalamin.physiology.validation import report_markdown, validate
 
@@ -24,141 +25,6 @@ LangOption = Annotated[Lang, typer.Option("--lang", "-l", help="Language of text
 InputArgument = Annotated[
     Path | None, typer.Argument(help="JSON file; omit or '-' to read stdin.", show_default=False)
 ]
-
-_T = {
-    "en": {
-        "meal": "Meal",
-        "ingested": "Ingested (µg)",
-        "absorbed": "Absorbed (µg)",
-        "day": "Day",
-        "reference": "Reference",
-        "days_to_def": "Days until serum B12 < {t:g} pmol/L",
-        "never": "not within the simulated period",
-        "start": "start",
-        "end": "end",
-        "stores": "stores (µg)",
-        "serum": "serum B12 (pmol/L)",
-        "holotc": "holoTC (pmol/L)",
-        "mma": "MMA (µmol/L)",
-        "hcy": "homocysteine (µmol/L)",
-        "first": "first day beyond limit",
-        "people": "people",
-        "fraction": "share with serum B12 < {t:g} pmol/L at the end",
-        "median": "median",
-        "ever": "share deficient at some time",
-        "plot": "plot written to {p}",
-        "model_note": "Model estimate for explanation, not a "
-        "diagnosis. See a doctor about symptoms or before changing treatment.",
-    },
-    "nl": {
-        "meal": "Maaltijd",
-        "ingested": "Ingenomen (µg)",
-        "absorbed": "Opgenomen (µg)",
-        "day": "Dag",
-        "reference": "Norm",
-        "days_to_def": "Dagen tot serum-B12 < {t:g} pmol/L",
-        "never": "niet binnen de gesimuleerde periode",
-        "start": "begin",
-        "end": "eind",
-        "stores": "voorraad (µg)",
-        "serum": "serum-B12 (pmol/L)",
-        "holotc": "holoTC (pmol/L)",
-        "mma": "MMA (µmol/L)",
-        "hcy": "homocysteïne (µmol/L)",
-        "first": "eerste dag voorbij grens",
-        "people": "personen",
-        "fraction": "aandeel met serum-B12 < {t:g} pmol/L aan het eind",
-        "median": "mediaan",
-        "ever": "aandeel ooit met een tekort",
-        "plot": "grafiek geschreven naar {p}",
-        "model_note": "Modelschatting ter uitleg, geen "
-        "diagnose. Ga naar een arts bij klachten of voordat u een behandeling verandert.",
-    },
-}
-
-
-def _num(value: float, lang: str, digits: int = 2) -> str:
-    text = f"{value:.{digits}f}"
-    return text.replace(".", ",") if lang == "nl" else text
-
-
-def _print_intake(result: dict[str, Any], lang: str) -> None:
-    t = _T[lang]
-    console = Console()
-    table = Table(show_header=True)
-    table.add_column(t["meal"])
-    table.add_column(t["ingested"], justify="right")
-    table.add_column(t["absorbed"], justify="right")
-    for meal in result["meals"]:
-        table.add_row(
-            meal["time"], _num(meal["ingested_ug"], lang), _num(meal["absorbed_ug"], lang)
-        )
-    table.add_row(t["day"], _num(result["ingested_ug"], lang), _num(result["absorbed_ug"], lang))
-    console.print(table)
-    ref = result["reference"]
-    value = "-" if ref["value_ug"] is None else f"{_num(ref['value_ug'], lang, 1)} µg"
-    console.print(f"{t['reference']}: {ref['name']} ({ref['life_stage']}): {value}")
-    for line in result["advice"][lang]:
-        console.print(f"- {line}")
-    for note in result["notes"]:
-        console.print(f"  note: {note}")
-
-
-def _print_simulation(result: dict[str, Any], lang: str) -> None:
-    t = _T[lang]
-    console = Console()
-    th = result["thresholds"]
-    if "quantiles" in result:
-        q = result["quantiles"]
-        console.print(f"{result['population']['n']} {t['people']}, {result['days']} d")
-        table = Table(show_header=True)
-        table.add_column("")
-        table.add_column(f"{t['median']} {t['start']}", justify="right")
-        table.add_column(f"{t['median']} {t['end']}", justify="right")
-        for key, label in (
-            ("stores_ug", "stores"),
-            ("serum_b12_pmol_l", "serum"),
-            ("holotc_pmol_l", "holotc"),
-            ("mma_umol_l", "mma"),
-            ("hcy_umol_l", "hcy"),
-        ):
-            table.add_row(t[label], _num(q[key]["p50"][0], lang), _num(q[key]["p50"][-1], lang))
-        console.print(table)
-        console.print(
-            f"{t['fraction'].format(t=th['serum_b12_pmol_l'])}: "
-            f"{_num(result['fraction_deficient'][-1] * 100, lang, 1)} %"
-        )
-        console.print(f"{t['ever']}: {_num(result['fraction_ever_deficient'] * 100, lang, 1)} %")
-    else:
-        table = Table(show_header=True)
-        table.add_column("")
-        table.add_column(t["start"], justify="right")
-        table.add_column(t["end"], justify="right")
-        table.add_column(t["first"], justify="right")
-        first = result["first_day_beyond_threshold"]
-        for key, label in (
-            ("stores_ug", "stores"),
-            ("serum_b12_pmol_l", "serum"),
-            ("holotc_pmol_l", "holotc"),
-            ("mma_umol_l", "mma"),
-            ("hcy_umol_l", "hcy"),
-        ):
-            day = first[key]
-            table.add_row(
-                t[label],
-                _num(result[key][0], lang),
-                _num(result[key][-1], lang),
-                "-" if day is None else str(day),
-            )
-        console.print(table)
-        days = result["days_to_deficiency"]
-        console.print(
-            f"{t['days_to_def'].format(t=th['serum_b12_pmol_l'])}: "
-            f"{t['never'] if days is None else days}"
-        )
-    for note in result["notes"]:
-        console.print(f"  note: {note}")
-    console.print(t["model_note"])
 
 
 def _plot_format(path: Path) -> str:
@@ -224,9 +90,9 @@ def register(app: typer.Typer) -> None:
             return
         result = intake_estimate(read_json_input(diary, what="diary"), authority=authority)
         if fmt is Format.json:
-            print_json(result)
+            print_json(result.to_dict(lang.value))
         else:
-            _print_intake(result, lang.value)
+            typer.echo(render_intake_text(result, lang.value), nl=False)
 
     @app.command("simulate")
     @handle_errors
@@ -240,21 +106,19 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Simulate B12 stores and serum markers over time for a person or a population."""
         kind = _plot_format(plot) if plot is not None else None
-        result = run_simulation(read_json_input(scenario, what="scenario"))
+        result = run_simulation(read_json_input(scenario, what="scenario"), foods=FOODS)
         if plot is not None and kind is not None:
-            from cobalamin.physiology.plots import render_plot
-
             image = render_plot(result, "svg" if kind == "svg" else "png", lang.value)
             try:
                 plot.write_bytes(image)
             except OSError as exc:
                 raise InputError("--plot", f"cannot write {plot}: {exc.strerror}") from None
         if fmt is Format.json:
-            print_json(result)
+            print_json(result.to_dict(lang.value))
         else:
-            _print_simulation(result, lang.value)
+            typer.echo(render_simulation_text(result, lang.value), nl=False)
             if plot is not None:
-                typer.echo(_T[lang.value]["plot"].format(p=plot))
+                typer.echo(result.params.text("plot_written", lang.value).format(p=plot))
 
     @app.command("validate-model")
     @handle_errors
@@ -269,7 +133,10 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         strict: Annotated[
-            bool, typer.Option("--strict", help="Exit 1 if any evaluated point fails.")
+            bool,
+            typer.Option(
+                "--strict", help="Exit 1 if any evaluated point (validation or calibration) fails."
+            ),
         ] = False,
     ) -> None:
         """Run every validation point of the physiology notes: model value, tolerance, pass/fail."""

@@ -7,10 +7,24 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cobalamin.absorption import Item, ItemResult
 from cobalamin.datafiles import data_path, read_yaml
 from cobalamin.errors import InputError, KnowledgeError
+from cobalamin.knowledge.physiology import Parameters, Texts
+from cobalamin.nutrition.reference import label
 
-__all__ = ["CookingLoss", "Food", "FoodTable", "FoodValue", "find_food", "food_table", "search"]
+__all__ = [
+    "FOODS",
+    "CookingLoss",
+    "Food",
+    "FoodTable",
+    "FoodTableLookup",
+    "FoodValue",
+    "find_food",
+    "food_table",
+    "release_factor",
+    "search",
+]
 
 Amount = float | tuple[float, float]
 
@@ -150,3 +164,55 @@ def find_food(query: str, field: str) -> Food:
             field, f"unknown food {query!r}", "a food id or name; `cobalamin intake --foods` lists"
         )
     raise InputError(field, f"food {query!r} is ambiguous", ", ".join(f.id for f in hits[:8]))
+
+
+def release_factor(food: Food, params: Parameters) -> float:
+    """Share of a food's B12 released for absorption relative to the dietary reference."""
+    if food.form == "crystalline" or food.bioavailability is None:
+        return 1.0
+    return min(1.0, midpoint(food.bioavailability.value) / params.dietary_bioavailability_reference)
+
+
+class FoodTableLookup:
+    """Resolves named foods in a diary with the food table (``absorption.FoodLookup``)."""
+
+    def resolve(self, item: Item, field: str, params: Parameters) -> ItemResult:
+        assert item.food is not None
+        table = food_table()
+        food = find_food(item.food, f"{field}.food")
+        value = table.preferred_value(food)
+        if item.amount_g is not None:
+            amount = item.amount_g / food.portion_g
+        else:
+            amount = item.portions if item.portions is not None else 1.0
+        ug = midpoint(value.ug) * amount
+        note = None
+        if item.cooked and value.state == "raw" and food.cooking_loss:
+            loss = table.cooking_losses[food.cooking_loss]
+            if loss.loss is not None:
+                ug *= 1 - midpoint(loss.loss)
+                pct = f"{midpoint(loss.loss):.0%}"
+                note = Texts(
+                    en=label("cooking_loss", "en").format(loss=pct, kind=food.cooking_loss),
+                    nl=label("cooking_loss", "nl").format(loss=pct, kind=food.cooking_loss),
+                )
+        name = f"{food.en} ({value.source})"
+        if not food.counted:
+            shown = f"{ug:.2g}"
+            return ItemResult(
+                name,
+                0.0,
+                0.0,
+                False,
+                Texts(
+                    en=label("not_counted", "en").format(ug=shown),
+                    nl=label("not_counted", "nl").format(ug=shown.replace(".", ",")),
+                ),
+                counted=False,
+            )
+        if food.form == "crystalline":
+            return ItemResult(name, ug, ug, True, note)
+        return ItemResult(name, ug, ug * release_factor(food, params), False, note)
+
+
+FOODS = FoodTableLookup()

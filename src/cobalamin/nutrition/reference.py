@@ -12,7 +12,7 @@ from cobalamin.datafiles import data_path, read_yaml
 from cobalamin.errors import InputError, KnowledgeError
 from cobalamin.person import Person
 
-__all__ = ["ReferenceIntake", "advice_texts", "authorities", "reference_intake"]
+__all__ = ["ReferenceIntake", "advice_texts", "authorities", "label", "reference_intake"]
 
 
 class Band(BaseModel):
@@ -44,6 +44,7 @@ class ReferenceFile(BaseModel):
     default_authority: str
     authorities: dict[str, Authority]
     advice: dict[str, Texts]
+    labels: dict[str, Texts] = {}
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,12 @@ def default_authority() -> str:
 
 def advice_texts() -> dict[str, Texts]:
     return _file().advice
+
+
+def label(key: str, lang: str) -> str:
+    """A short interface text (table headings) in English or Dutch."""
+    entry = _file().labels[key]
+    return entry.nl if lang == "nl" else entry.en
 
 
 def reference_intake(person: Person, authority: str | None = None) -> ReferenceIntake:

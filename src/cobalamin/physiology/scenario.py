@@ -6,13 +6,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cobalamin.absorption import Meal, parse_meals
 from cobalamin.defaults import default_knowledge  # TEMPORARY until knowledge is passed in
 from cobalamin.errors import InputError
-from cobalamin.nutrition.intake import Meal, parse_meals
 from cobalamin.person import Person, parse_person
 from cobalamin.validation import input_error_from
 
-__all__ = ["Injection", "Scenario", "Supplement", "parse_scenario"]
+__all__ = ["START_MODES", "Injection", "Scenario", "Supplement", "parse_scenario"]
+
+START_MODES = ("switch_today", "steady_state")
+Start = Literal["switch_today", "steady_state"]
 
 # Input sanity bounds (software limits, not clinical numbers).
 MAX_DAYS = 36_500  # 100 years
@@ -63,6 +66,7 @@ class Injection(_Strict):
 
 
 class Initial(_Strict):
+    start: Start = "switch_today"
     stores_ug: float | None = Field(default=None, ge=0, le=MAX_STORES_UG)
     usual_food_ug_per_day: float | None = Field(default=None, ge=0, le=MAX_FOOD_UG_PER_DAY)
 
@@ -96,12 +100,21 @@ class Scenario(_Strict):
     usual_food_ug_per_day: float | None
     days: int
     population: PopulationSpec | None
+    start: Start = "switch_today"
 
 
 def parse_scenario(data: Any) -> Scenario:
     """A Scenario from JSON-like data; a problem raises InputError naming the field."""
     if not isinstance(data, dict):
         raise InputError("scenario", "must be a JSON object")
+    initial = data.get("initial")
+    if "start" in data:
+        # the starting point may be given at the top level too: {"start": "steady_state"}
+        if isinstance(initial, dict) and "start" in initial:
+            raise InputError("start", "given twice (also in initial.start)")
+        start = data["start"]
+        data = {k: v for k, v in data.items() if k != "start"}
+        data["initial"] = {**(initial if isinstance(initial, dict) else {}), "start": start}
     if "days" not in data:
         raise InputError("days", "missing: how many days to simulate", f"1-{MAX_DAYS}")
     try:
@@ -134,4 +147,5 @@ def parse_scenario(data: Any) -> Scenario:
         usual_food_ug_per_day=raw.initial.usual_food_ug_per_day,
         days=raw.days,
         population=raw.population,
+        start=raw.initial.start,
     )

@@ -1,4 +1,4 @@
-"""``cobalamin.simulate(scenario)``: one person or a population, JSON-ready output."""
+"""``cobalamin.simulate(scenario)``: one person or a population -> a typed SimulationResult."""
 
 from __future__ import annotations
 
@@ -8,30 +8,53 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from cobalamin.absorption import (
+    FoodLookup,
+    Meal,
+    absorb_array,
+    absorb_window,
+    estimate,
+    not_modelled_notes,
+    person_modifier,
+    window_totals,
+)
 from cobalamin.defaults import default_knowledge  # TEMPORARY until knowledge is passed in
-from cobalamin.nutrition.intake import Meal, estimate, person_modifier
+from cobalamin.knowledge.physiology import Modifier, Parameters, load_parameters
 from cobalamin.person import Person
-from cobalamin.physiology.absorption import absorb_array
+from cobalamin.physiology.injection import injection_fate
+from cobalamin.physiology.inputs import RawSummary, SimulationInputs, StartPoint, output_days
 from cobalamin.physiology.model import (
+    Coefficients,
     Drive,
-    Recorder,
+    cell_at_mma_cutoff,
+    coefficients,
     hcy_of_mma,
     markers,
     mma_of_cell,
-    run,
+    run_reference,
     steady_state,
-    system,
+    step,
 )
-from cobalamin.physiology.parameters import Modifier, Parameters, load_parameters
 from cobalamin.physiology.scenario import Scenario, parse_scenario
 
-__all__ = ["QUANTILES", "SimulationInputs", "prepare", "simulate", "simulate_scenario"]
+__all__ = [
+    "QUANTILES",
+    "PersonSeries",
+    "PopulationSummary",
+    "SimulationInputs",
+    "SimulationResult",
+    "StartPoint",
+    "prepare",
+    "simulate",
+    "simulate_scenario",
+]
 
 FloatArray = npt.NDArray[np.float64]
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+QUANTILE_NAMES = tuple(f"p{round(q * 100)}" for q in QUANTILES)
 
 
-def _meal_absorption(
+def daily_food_absorption(
     meals: tuple[Meal, ...] | None,
     food_ug_per_day: float,
     meals_per_day: float,
@@ -39,104 +62,72 @@ def _meal_absorption(
     modifier: Modifier,
     params: Parameters,
     capacity: FloatArray,
+    foods: FoodLookup | None = None,
 ) -> FloatArray:
-    """Absorbed µg/day from food for each person (N,)."""
+    """Absorbed µg/day from food for each person (N,): per meal / IF window saturation."""
     if meals is not None:
-        results = estimate(meals, person, params)
-        windows: dict[float, float] = {}
-        # re-group by window start so that each person's capacity applies per window
-        start: float | None = None
-        for m in results:
-            if start is None or m.hours - start >= params.if_window_hours:
-                start = m.hours
-            windows[start] = windows.get(start, 0.0) + m.free_ug
         total = np.zeros_like(capacity)
-        for free in windows.values():
-            total += absorb_array(free, params, s_if=modifier.s_if, capacity=capacity)
+        for w in window_totals(estimate(meals, person, params, foods), params):
+            total += absorb_window(
+                w.crystalline_ug, w.food_ug, params, s_if=modifier.s_if, capacity=capacity
+            )
         return total
-    free = food_ug_per_day / meals_per_day * modifier.food_release
-    out: FloatArray = meals_per_day * absorb_array(
-        free, params, s_if=modifier.s_if, capacity=capacity
+    released = food_ug_per_day / meals_per_day * modifier.food_release
+    out: FloatArray = meals_per_day * absorb_window(
+        0.0, released, params, s_if=modifier.s_if, capacity=capacity
     )
     return out
 
 
-def _retained_im(dose: float, form: str, params: Parameters) -> float:
-    bind = params.injections[form]
-    return bind.r_max_ug * dose / (bind.k_d_ug + dose)
-
-
-@dataclass(frozen=True)
-class SimulationInputs:
-    params: Parameters
-    n: int
-    drive: Drive
-    x0: FloatArray
-    system_scenario: Any
-    events: list[dict[str, Any]]
-    notes: list[str]
-    modifier: Modifier
-
-
 def _usual_intake(scenario: Scenario, params: Parameters) -> float:
+    """The diet before a switch today: given, else a typical omnivore's."""
     if scenario.usual_food_ug_per_day is not None:
         return scenario.usual_food_ug_per_day
-    diet = scenario.person.diet
-    if diet is not None and diet in params.usual_intake_ug_per_day:
-        return params.usual_intake_ug_per_day[diet]
-    if scenario.food_ug_per_day is not None:
-        return scenario.food_ug_per_day
     return params.usual_intake_ug_per_day["omnivore"]
 
 
-def prepare(scenario: Scenario, params: Parameters | None = None) -> SimulationInputs:
+def _scenario_food(scenario: Scenario, params: Parameters) -> float:
+    if scenario.food_ug_per_day is not None:
+        return scenario.food_ug_per_day
+    diet = scenario.person.diet
+    if diet is not None and diet in params.usual_intake_ug_per_day:
+        return params.usual_intake_ug_per_day[diet]
+    return params.usual_intake_ug_per_day["omnivore"]
+
+
+def _lognormal(rng: np.random.Generator, cv: float, n: int) -> FloatArray:
+    sigma = np.sqrt(np.log1p(cv**2))
+    out: FloatArray = rng.lognormal(-(sigma**2) / 2, sigma, n)
+    return out
+
+
+def prepare(
+    scenario: Scenario, params: Parameters | None = None, foods: FoodLookup | None = None
+) -> SimulationInputs:
     """Everything the day loop needs, from a validated scenario (pure)."""
     params = params or load_parameters()
     pop = scenario.population
     n = pop.n if pop else 1
     if pop:
         rng = np.random.default_rng(pop.seed)
-
-        def lognormal(cv: float) -> FloatArray:
-            sigma = np.sqrt(np.log1p(cv**2))
-            out: FloatArray = rng.lognormal(-(sigma**2) / 2, sigma, n)
-            return out
-
-        capacity = lognormal(params.absorption_capacity_cv)
-        loss = lognormal(params.loss_rate_cv)
+        capacity = _lognormal(rng, params.absorption_capacity_cv, n)
+        loss = _lognormal(rng, params.loss_rate_cv, n)
     else:
         capacity = np.ones(1)
         loss = np.ones(1)
     person = scenario.person
     modifier = person_modifier(person, params)
-    healthy = Modifier()
-    usual_meals = params.usual_meals_per_day
-    meals_per_day = float(scenario.meals_per_day or usual_meals)
-
-    # initial state: steady state of the usual diet with healthy absorption
-    usual = _usual_intake(scenario, params)
-    usual_absorbed = _meal_absorption(None, usual, usual_meals, person, healthy, params, capacity)
-    sys0 = system(params, healthy.s_if, loss)
-    x0 = steady_state(params, sys0, usual_absorbed)
-    if scenario.initial_stores_ug is not None:
-        shape = x0
-        if not np.all(x0[:, 2] + x0[:, 3] > 0):  # a zero usual intake has no shape: use omnivore
-            reference = params.usual_intake_ug_per_day["omnivore"]
-            shape = steady_state(
-                params,
-                sys0,
-                _meal_absorption(None, reference, usual_meals, person, healthy, params, capacity),
-            )
-        store = shape[:, 2] + shape[:, 3]
-        x0 = shape * (scenario.initial_stores_ug / store)[:, None]
-
-    food = scenario.food_ug_per_day if scenario.food_ug_per_day is not None else usual
-    base = _meal_absorption(scenario.meals, food, meals_per_day, person, modifier, params, capacity)
+    meals_per_day = float(scenario.meals_per_day or params.usual_meals_per_day)
+    food = _scenario_food(scenario, params)
+    base = daily_food_absorption(
+        scenario.meals, food, meals_per_day, person, modifier, params, capacity, foods
+    )
+    days = np.arange(scenario.days)
     doses = []
     retained = np.zeros(scenario.days)
     events: list[dict[str, Any]] = []
+    daily_oral = np.zeros(n)
     for sup in scenario.supplements:
-        days = np.arange(scenario.days)
         end = sup.end_day if sup.end_day is not None else scenario.days
         mask = (
             (days >= sup.start_day) & (days < end) & ((days - sup.start_day) % sup.every_days == 0)
@@ -144,14 +135,17 @@ def prepare(scenario: Scenario, params: Parameters | None = None) -> SimulationI
         if sup.route == "oral":
             amount = absorb_array(sup.dose_ug, params, s_if=modifier.s_if, capacity=capacity)
             doses.append((mask, amount))
+            if sup.start_day == 0:
+                daily_oral = daily_oral + amount / sup.every_days
         else:
-            retained[mask] += _retained_im(sup.dose_ug, sup.form, params)
+            fate = injection_fate(sup.dose_ug, sup.form, params)
+            retained[mask] += fate.retained_ug
             events.extend(
                 {"day": int(d), "kind": "injection", "dose_ug": sup.dose_ug, "form": sup.form}
                 for d in np.flatnonzero(mask)
             )
     for inj in scenario.injections:
-        retained[inj.day] += _retained_im(inj.dose_ug, inj.form, params)
+        retained[inj.day] += injection_fate(inj.dose_ug, inj.form, params).retained_ug
         events.append(
             {"day": inj.day, "kind": "injection", "dose_ug": inj.dose_ug, "form": inj.form}
         )
@@ -167,73 +161,151 @@ def prepare(scenario: Scenario, params: Parameters | None = None) -> SimulationI
         demand += params.fetal_uptake_ug_per_day
     if person.lactating:
         demand += params.milk_output_ug_per_day
-    notes = [
-        f"{key}: {params.not_modelled[key]}"
-        for key in (*person.conditions, *person.medication_ids)
-        if key in params.not_modelled
-    ]
+    coef = coefficients(params, modifier.s_if, loss)
+
+    # the starting point
+    if scenario.start == "steady_state":
+        x0 = steady_state(params, coef, base + daily_oral, demand)
+        usual: float | None = None
+    else:
+        usual = _usual_intake(scenario, params)
+        healthy = Modifier()
+        usual_absorbed = daily_food_absorption(
+            None, usual, params.usual_meals_per_day, person, healthy, params, capacity
+        )
+        x0 = steady_state(params, coefficients(params, healthy.s_if, loss), usual_absorbed)
+    if scenario.initial_stores_ug is not None:
+        x0 = _with_stores(params, coef, x0, capacity, scenario.initial_stores_ug)
+    cell0 = x0[0] * params.pmol_l_per_ug
     drive = Drive(scenario.days, base, tuple(doses), retained, demand)
-    sys1 = system(params, modifier.s_if, loss)
-    return SimulationInputs(params, n, drive, x0, sys1, events, notes, modifier)
+    start = StartPoint(scenario.start, usual, scenario.initial_stores_ug)
+    return SimulationInputs(
+        params,
+        n,
+        drive,
+        x0,
+        cell0,
+        coef,
+        tuple(events),
+        not_modelled_notes(person, params),
+        modifier,
+        start,
+    )
 
 
-@dataclass
-class _Full(Recorder):
+def _with_stores(
+    params: Parameters, coef: Coefficients, x0: FloatArray, capacity: FloatArray, stores: float
+) -> FloatArray:
+    """The rest state with the given store: the steady state whose store equals ``stores``.
+
+    Found by bisection on the absorption that sustains it (with healthy absorption), so that
+    carriers and the cellular pool match the store instead of being scaled from another state.
+    """
+    healthy = coefficients(params, 1.0, coef.k_bile / params.k_bile)
+    lo = np.zeros_like(capacity)
+    hi = np.full_like(capacity, 1.0)
+    while True:
+        s_hi = steady_state(params, healthy, hi)
+        if np.all(s_hi[2] + s_hi[3] >= stores) or np.all(hi > 1e5):
+            break
+        hi = hi * 4
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        s = steady_state(params, healthy, mid)
+        below = s[2] + s[3] < stores
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return steady_state(params, healthy, (lo + hi) / 2)
+
+
+@dataclass(frozen=True)
+class PersonSeries:
     """Every day of one person."""
 
-    states: list[FloatArray] = field(default_factory=list)
-    cells: list[FloatArray] = field(default_factory=list)
+    day: tuple[int, ...]
+    stores_ug: tuple[float, ...]
+    serum_b12_pmol_l: tuple[float, ...]
+    holotc_pmol_l: tuple[float, ...]
+    mma_umol_l: tuple[float, ...]
+    hcy_umol_l: tuple[float, ...]
+    first_day_beyond_threshold: dict[str, int | None]
 
-    def __call__(self, day: int, x: FloatArray, cell: FloatArray) -> None:
-        self.states.append(x[0].copy())
-        self.cells.append(np.array(cell[0]))
+    @property
+    def days_to_deficiency(self) -> int | None:
+        return self.first_day_beyond_threshold["serum_b12_pmol_l"]
 
 
-@dataclass
-class _Summary(Recorder):
-    """Quantiles and fractions below thresholds over people, per day.
+@dataclass(frozen=True)
+class PopulationSummary:
+    """Quantiles over people and shares beyond thresholds, per output day."""
 
-    Serum B12, holoTC and stores are monotone in one state quantity each, and MMA and tHcy are
-    monotone (decreasing) in the cellular pool, so five quantile calls per day become one call
-    on a (4, N) stack.
-    """
+    n: int
+    seed: int
+    every_days: int
+    day: tuple[int, ...]
+    quantiles: dict[str, dict[str, tuple[float, ...]]]
+    fraction_deficient: tuple[float, ...]
+    fraction_holotc_low: tuple[float, ...]
+    fraction_mma_high: tuple[float, ...]
+    fraction_ever_deficient: float
+    median_days_to_deficiency: float | None
 
-    params: Parameters
-    every: int
-    last: int
-    days: list[int] = field(default_factory=list)
-    rows: list[FloatArray] = field(default_factory=list)
-    fractions: list[tuple[float, float, float]] = field(default_factory=list)
-    first_below: FloatArray | None = None
 
-    def __call__(self, day: int, x: FloatArray, cell: FloatArray) -> None:
-        p = self.params
-        conv = p.pmol_per_ug / p.plasma_volume_l
-        serum = (x[:, 0] + x[:, 1]) * conv
-        below = serum < p.threshold_serum
-        if self.first_below is None:
-            self.first_below = np.full(x.shape[0], np.nan)
-        newly = below & np.isnan(self.first_below)
-        self.first_below[newly] = day
-        if day % self.every and day != self.last:
-            return
-        stack = np.stack([x[:, 2] + x[:, 3], serum, x[:, 0] * conv, cell])
-        self.rows.append(np.quantile(stack, QUANTILES, axis=1))  # (q, 4)
-        self.days.append(day)
-        self.fractions.append(
-            (
-                float(below.mean()),
-                float((x[:, 0] * conv < p.threshold_holotc).mean()),
-                float((cell < _cell_at_mma_cutoff(p)).mean()),
+@dataclass(frozen=True)
+class SimulationResult:
+    """The result of ``simulate``: one person's days or a population summary."""
+
+    days: int
+    start: StartPoint
+    thresholds: dict[str, float]
+    modifier: Modifier
+    events: tuple[dict[str, Any], ...]
+    notes: dict[str, list[str]]
+    params: Parameters = field(repr=False, compare=False)
+    person: PersonSeries | None = None
+    population: PopulationSummary | None = None
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """The JSON the CLI prints (``lang`` sets the language of notes and texts)."""
+        out: dict[str, Any] = {
+            "days": self.days,
+            "start": self.start.to_dict(self.params, lang),
+            "thresholds": dict(self.thresholds),
+            "modifier": {"s_if": self.modifier.s_if, "food_release": self.modifier.food_release},
+            "events": [dict(e) for e in self.events],
+            "notes": list(self.notes.get(lang, self.notes["en"])),
+        }
+        if self.person is not None:
+            p = self.person
+            out.update(
+                {
+                    "day": list(p.day),
+                    "stores_ug": list(p.stores_ug),
+                    "serum_b12_pmol_l": list(p.serum_b12_pmol_l),
+                    "holotc_pmol_l": list(p.holotc_pmol_l),
+                    "mma_umol_l": list(p.mma_umol_l),
+                    "hcy_umol_l": list(p.hcy_umol_l),
+                    "days_to_deficiency": p.days_to_deficiency,
+                    "first_day_beyond_threshold": dict(p.first_day_beyond_threshold),
+                }
             )
-        )
-
-
-def _cell_at_mma_cutoff(p: Parameters) -> float:
-    """The cellular pool at which MMA equals its cut-off (inverse of the Hill curve)."""
-    span = p.mma_ceiling - p.mma_baseline
-    ratio = (span / (p.threshold_mma - p.mma_baseline) - 1) ** (1 / p.mma_hill)
-    return float(p.mma_half_holotc * ratio)
+        if self.population is not None:
+            s = self.population
+            out.update(
+                {
+                    "population": {"n": s.n, "seed": s.seed, "every_days": s.every_days},
+                    "day": list(s.day),
+                    "quantiles": {
+                        k: {q: list(v) for q, v in qs.items()} for k, qs in s.quantiles.items()
+                    },
+                    "fraction_deficient": list(s.fraction_deficient),
+                    "fraction_holotc_low": list(s.fraction_holotc_low),
+                    "fraction_mma_high": list(s.fraction_mma_high),
+                    "fraction_ever_deficient": s.fraction_ever_deficient,
+                    "median_days_to_deficiency": s.median_days_to_deficiency,
+                }
+            )
+        return out
 
 
 def _first_day(values: FloatArray, threshold: float, below: bool) -> int | None:
@@ -241,90 +313,132 @@ def _first_day(values: FloatArray, threshold: float, below: bool) -> int | None:
     return int(hits[0]) if hits.size else None
 
 
-def _round(a: FloatArray, digits: int) -> list[float]:
-    return [round(float(v), digits) for v in a]
+def _round(a: FloatArray, digits: int) -> tuple[float, ...]:
+    return tuple(round(float(v), digits) for v in a)
 
 
-def simulate_scenario(scenario: Scenario, params: Parameters | None = None) -> dict[str, Any]:
-    """Run a validated scenario (pure: no I/O)."""
-    inputs = prepare(scenario, params)
+def person_series(inputs: SimulationInputs) -> PersonSeries:
     p = inputs.params
-    base: dict[str, Any] = {
-        "days": scenario.days,
-        "thresholds": {
+    xs, cells = run_reference(inputs.coef, inputs.drive, inputs.x0, inputs.cell0)
+    mk = markers(p, xs[:, :, 0].T, cells[:, 0])
+    return PersonSeries(
+        day=tuple(range(inputs.drive.days + 1)),
+        stores_ug=_round(mk.stores_ug, 1),
+        serum_b12_pmol_l=_round(mk.serum_b12, 1),
+        holotc_pmol_l=_round(mk.holotc, 1),
+        mma_umol_l=_round(mk.mma, 3),
+        hcy_umol_l=_round(mk.hcy, 2),
+        first_day_beyond_threshold={
+            "serum_b12_pmol_l": _first_day(mk.serum_b12, p.threshold_serum, below=True),
+            "holotc_pmol_l": _first_day(mk.holotc, p.threshold_holotc, below=True),
+            "mma_umol_l": _first_day(mk.mma, p.threshold_mma, below=False),
+            "hcy_umol_l": _first_day(mk.hcy, p.threshold_hcy, below=False),
+            "stores_ug": _first_day(mk.stores_ug, p.threshold_store_ug, below=True),
+        },
+    )
+
+
+def summarise_reference(inputs: SimulationInputs, every: int) -> RawSummary:
+    """Population summary with the straightforward day loop and numpy quantiles."""
+    p, c, drive = inputs.params, inputs.coef, inputs.drive
+    conv = p.pmol_l_per_ug
+    cut_cell = cell_at_mma_cutoff(p)
+    keep = set(output_days(drive.days, every).tolist())
+    first = np.full(inputs.n, np.nan)
+    rows, fracs, kept = [], [], []
+    x, cell = inputs.x0, inputs.cell0
+    for day in range(drive.days + 1):
+        if day > 0:
+            x, cell = step(
+                c,
+                x,
+                cell,
+                drive.absorbed_on(day - 1),
+                float(drive.retained_im[day - 1]),
+                drive.demand_ug_per_day,
+            )
+        serum = (x[0] + x[1] + x[4]) * conv
+        below = serum < p.threshold_serum
+        first[below & np.isnan(first)] = day
+        if day in keep:
+            stack = np.stack([x[2] + x[3], serum, x[0] * conv, cell])
+            rows.append(np.quantile(stack, QUANTILES, axis=1))
+            fracs.append(
+                (below.mean(), (x[0] * conv < p.threshold_holotc).mean(), (cell < cut_cell).mean())
+            )
+            kept.append(day)
+    return RawSummary(np.array(kept), np.array(rows), np.array(fracs), first)
+
+
+def population_summary(inputs: SimulationInputs, scenario: Scenario) -> PopulationSummary:
+    assert scenario.population is not None
+    every = scenario.population.every_days
+    from cobalamin.physiology import fast
+
+    raw = (
+        fast.summarise(inputs, every)
+        if fast.available() and inputs.n >= fast.MIN_PEOPLE
+        else summarise_reference(inputs, every)
+    )
+    p = inputs.params
+    q = raw.quantiles  # (K, 5, 4)
+    # MMA and tHcy fall as the cellular pool rises: the p5 of MMA is the p95 of the pool
+    mma_q = mma_of_cell(p, q[:, ::-1, 3])
+    hcy_q = hcy_of_mma(p, mma_q)
+    quantiles: dict[str, dict[str, tuple[float, ...]]] = {}
+    for idx, key, digits in (
+        (0, "stores_ug", 1),
+        (1, "serum_b12_pmol_l", 1),
+        (2, "holotc_pmol_l", 1),
+    ):
+        quantiles[key] = {nm: _round(q[:, j, idx], digits) for j, nm in enumerate(QUANTILE_NAMES)}
+    quantiles["mma_umol_l"] = {nm: _round(mma_q[:, j], 3) for j, nm in enumerate(QUANTILE_NAMES)}
+    quantiles["hcy_umol_l"] = {nm: _round(hcy_q[:, j], 2) for j, nm in enumerate(QUANTILE_NAMES)}
+    first = raw.first_below
+    ever = ~np.isnan(first)
+    return PopulationSummary(
+        n=inputs.n,
+        seed=scenario.population.seed,
+        every_days=every,
+        day=tuple(int(d) for d in raw.days),
+        quantiles=quantiles,
+        fraction_deficient=_round(raw.fractions[:, 0], 4),
+        fraction_holotc_low=_round(raw.fractions[:, 1], 4),
+        fraction_mma_high=_round(raw.fractions[:, 2], 4),
+        fraction_ever_deficient=round(float(ever.mean()), 4),
+        median_days_to_deficiency=(float(np.median(first[ever])) if ever.mean() >= 0.5 else None),
+    )
+
+
+def simulate_scenario(
+    scenario: Scenario, params: Parameters | None = None, foods: FoodLookup | None = None
+) -> SimulationResult:
+    """Run a validated scenario (pure: no I/O)."""
+    inputs = prepare(scenario, params, foods)
+    p = inputs.params
+    return SimulationResult(
+        days=scenario.days,
+        start=inputs.start,
+        thresholds={
             "serum_b12_pmol_l": p.threshold_serum,
             "holotc_pmol_l": p.threshold_holotc,
             "mma_umol_l": p.threshold_mma,
             "hcy_umol_l": p.threshold_hcy,
             "stores_ug": p.threshold_store_ug,
         },
-        "modifier": {"s_if": inputs.modifier.s_if, "food_release": inputs.modifier.food_release},
-        "events": inputs.events,
-        "notes": inputs.notes,
-    }
-    if scenario.population is None:
-        full = _Full()
-        run(p, inputs.system_scenario, inputs.drive, inputs.x0, full)
-        x = np.array(full.states)
-        cell = np.array(full.cells)
-        mk = markers(p, x, cell)
-        days_def = _first_day(mk.serum_b12, p.threshold_serum, below=True)
-        return {
-            **base,
-            "day": list(range(scenario.days + 1)),
-            "stores_ug": _round(mk.stores_ug, 1),
-            "serum_b12_pmol_l": _round(mk.serum_b12, 1),
-            "holotc_pmol_l": _round(mk.holotc, 1),
-            "mma_umol_l": _round(mk.mma, 3),
-            "hcy_umol_l": _round(mk.hcy, 2),
-            "days_to_deficiency": days_def,
-            "first_day_beyond_threshold": {
-                "serum_b12_pmol_l": days_def,
-                "holotc_pmol_l": _first_day(mk.holotc, p.threshold_holotc, below=True),
-                "mma_umol_l": _first_day(mk.mma, p.threshold_mma, below=False),
-                "hcy_umol_l": _first_day(mk.hcy, p.threshold_hcy, below=False),
-                "stores_ug": _first_day(mk.stores_ug, p.threshold_store_ug, below=True),
-            },
-        }
-    summary = _Summary(params=p, every=scenario.population.every_days, last=scenario.days)
-    run(p, inputs.system_scenario, inputs.drive, inputs.x0, summary)
-    q = np.array(summary.rows)  # (days+1, nq, 4)
-    conv_cell = q[:, :, 3]
-    # MMA and tHcy fall as the cellular pool rises: the p5 of MMA is the p95 of the pool
-    mma_q = mma_of_cell(p, conv_cell[:, ::-1])
-    hcy_q = hcy_of_mma(p, mma_q)
-    names = [f"p{round(v * 100)}" for v in QUANTILES]
-    quantiles: dict[str, dict[str, list[float]]] = {}
-    for idx, key, digits in (
-        (0, "stores_ug", 1),
-        (1, "serum_b12_pmol_l", 1),
-        (2, "holotc_pmol_l", 1),
-    ):
-        quantiles[key] = {nm: _round(q[:, j, idx], digits) for j, nm in enumerate(names)}
-    quantiles["mma_umol_l"] = {nm: _round(mma_q[:, j], 3) for j, nm in enumerate(names)}
-    quantiles["hcy_umol_l"] = {nm: _round(hcy_q[:, j], 2) for j, nm in enumerate(names)}
-    fr = np.array(summary.fractions)
-    first = summary.first_below if summary.first_below is not None else np.array([np.nan])
-    ever = ~np.isnan(first)
-    return {
-        **base,
-        "population": {
-            "n": inputs.n,
-            "seed": scenario.population.seed,
-            "every_days": scenario.population.every_days,
-        },
-        "day": summary.days,
-        "quantiles": quantiles,
-        "fraction_deficient": _round(fr[:, 0], 4),
-        "fraction_holotc_low": _round(fr[:, 1], 4),
-        "fraction_mma_high": _round(fr[:, 2], 4),
-        "fraction_ever_deficient": round(float(ever.mean()), 4),
-        "median_days_to_deficiency": (
-            float(np.median(first[ever])) if ever.mean() >= 0.5 else None
-        ),
-    }
+        modifier=inputs.modifier,
+        events=inputs.events,
+        notes=inputs.notes,
+        params=p,
+        person=person_series(inputs) if scenario.population is None else None,
+        population=population_summary(inputs, scenario) if scenario.population else None,
+    )
 
 
-def simulate(scenario: Any) -> dict[str, Any]:
-    """The public store model: a scenario (JSON-like dict, issue 4 s5) -> JSON-ready result."""
-    return simulate_scenario(parse_scenario(scenario))
+def simulate(scenario: Any, foods: FoodLookup | None = None) -> SimulationResult:
+    """The store model: a scenario (JSON-like dict) -> :class:`SimulationResult`.
+
+    ``foods`` resolves named foods in a diary intake (``cobalamin.simulate`` passes the food
+    table); without it a diary may hold only ``b12_ug`` items.
+    """
+    return simulate_scenario(parse_scenario(scenario), foods=foods)

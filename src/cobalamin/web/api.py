@@ -21,9 +21,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
+from cobalamin.facade import simulate
 from cobalamin.knowledge.registry import Knowledge
 from cobalamin.nutrition.intake import intake
-from cobalamin.physiology.simulate import simulate
 from cobalamin.render.ics import plan_ics
 from cobalamin.web.access import require_calculators
 from cobalamin.web.calculators import (
@@ -264,7 +264,7 @@ def intake_route(
     authority: Annotated[str | None, Query(description="Reference intake authority.")] = None,
 ) -> dict[str, Any]:
     """B12 ingested and absorbed per meal (``cobalamin intake --format json``)."""
-    return intake(diary, authority=authority)
+    return intake(diary, authority=authority).to_dict()
 
 
 @open_router.get("/foods", response_model=None)
@@ -288,7 +288,7 @@ def simulate_route(
     ],
 ) -> dict[str, Any]:
     """Stores and markers over time (``cobalamin simulate --format json``)."""
-    return simulate(scenario)
+    return simulate(scenario).to_dict()
 
 
 @open_router.get("/packs", response_model=None, responses={200: {"model": list[PackOut]}})

@@ -18,11 +18,11 @@ from starlette.concurrency import run_in_threadpool
 from cobalamin.assessment import Assessment
 from cobalamin.care.screening import Screening, screen_all
 from cobalamin.errors import InputError, KnowledgeError
+from cobalamin.facade import simulate
 from cobalamin.knowledge.registry import Knowledge
 from cobalamin.nutrition.foods import food_table, midpoint
 from cobalamin.nutrition.intake import intake
 from cobalamin.person import parse_person
-from cobalamin.physiology.simulate import simulate
 from cobalamin.render.ics import plan_ics
 from cobalamin.version import ENGINE_VERSION
 from cobalamin.web import charts
@@ -301,7 +301,7 @@ def _what_if_chart(
             "initial": {"usual_food_ug_per_day": reference_ug},
             "days": days,
         }
-        result = simulate(scenario)
+        result = simulate(scenario).to_dict()
         lines.append((label, result))
     x = [d / DAYS_PER_YEAR for d in lines[0][1]["day"]]
     series = [
@@ -353,7 +353,7 @@ async def diary(request: Request) -> HTMLResponse:
         person = person_from_form(form, state)
         parse_person(person, knowledge.vocabulary)
         diary_data = _diary_from_form(form, state)
-        result = await run_in_threadpool(intake, {**diary_data, "person": person})
+        result = (await run_in_threadpool(intake, {**diary_data, "person": person})).to_dict(lang)
         reference = result["reference"]["value_ug"]
         bars = [
             charts.Bar(words.gettext("Taken in"), result["ingested_ug"], f"{format_number(result['ingested_ug'], lang, 2)} µg"),
@@ -677,7 +677,7 @@ async def model_page(request: Request) -> HTMLResponse:
     context: dict[str, Any] = {"vocabulary": _knowledge(request).vocabulary, "result": None}
     try:
         scenario = _scenario_from_form(form, state)
-        result = await run_in_threadpool(simulate, scenario)
+        result = (await run_in_threadpool(simulate, scenario)).to_dict(lang)
     except InputError as exc:
         _fail(state, exc)
         return render(request, "model.html", {**context, "state": state}, 422)
