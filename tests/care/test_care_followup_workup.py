@@ -15,23 +15,25 @@ START = dt.date(2026, 1, 5)
 
 
 def test_nhg_hb_checks_at_four_and_eight_to_ten_weeks() -> None:
-    reviews = review_dates(default_knowledge().followup, "nhg-anemie", START)
+    reviews = review_dates(default_knowledge(), "nhg-anemie", START)
     assert [(r.date, r.until) for r in reviews] == [
         (dt.date(2026, 2, 2), None),
         (dt.date(2026, 3, 2), dt.date(2026, 3, 16)),
     ]
-    assert all("[VERIFIED]" in r.source for r in reviews)
+    bibliography = default_knowledge().sources
+    for review in reviews:  # the Farmacotherapeutisch Kompas, read in the document itself
+        assert review.source_ids == ("farmacotherapeutisch-kompas-anemie",)
+        assert bibliography[review.source_ids[0]].evidence == "VERIFIED"
+        assert "https://www.farmacotherapeutischkompas.nl" in review.source
 
 
 def test_nice_reviews_at_three_months_or_one_month_in_pregnancy_or_breastfeeding() -> None:
-    assert [r.date for r in review_dates(default_knowledge().followup, "nice-ng239", START)] == [
+    assert [r.date for r in review_dates(default_knowledge(), "nice-ng239", START)] == [
         dt.date(2026, 4, 5)
     ]
     assert [
         r.date
-        for r in review_dates(
-            default_knowledge().followup, "nice-ng239", START, pregnant_or_lactating=True
-        )
+        for r in review_dates(default_knowledge(), "nice-ng239", START, pregnant_or_lactating=True)
     ] == [dt.date(2026, 2, 5)]
 
 
@@ -56,7 +58,8 @@ def test_nice_decision_flow(route: str, response: str, cause: bool, rule: str) -
         cause_addressed=cause,  # type: ignore[arg-type]
     )
     assert [a.rule for a in result.advice] == [rule]
-    assert "[SECONDARY]" in result.advice[0].source
+    assert result.advice[0].source_ids == ("nice-ng239", "sps-ng239")  # NICE via the SPS summary
+    assert default_knowledge().sources["sps-ng239"].evidence == "SECONDARY"
 
 
 def test_nhg_oral_not_improved_switches_to_injections() -> None:

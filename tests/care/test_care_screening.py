@@ -28,7 +28,9 @@ def test_nice_and_nhg_disagree_on_one_symptom_plus_metformin() -> None:
     assert (nice.test_now, nice.first_test) == ("yes", "b12")
     assert nhg.test_now == "no"
     assert "BMJ 2024;385:q1019" in nice.decided_by.source
-    assert "NHG LESA" in nhg.decided_by.source
+    assert "bmj-2024-nice-ng239-summary" in nice.decided_by.source_ids
+    assert nhg.decided_by.source_ids == ("nhg-lesa-b12-2018",)
+    assert "Laboratoriumdiagnostiek Vitamine B12-deficiëntie (LESA)" in nhg.decided_by.source
     assert nhg.decided_by.rule == "nhg_no_routine_metformin_acid_blocker"
 
 
@@ -134,10 +136,10 @@ def test_loader_errors_name_file_table_rule_and_field() -> None:
     )
 
 
-def test_loader_requires_a_status_per_source() -> None:
+def test_loader_refuses_a_source_id_that_is_not_in_the_bibliography() -> None:
     raw = _nice_raw()
-    del raw["sources"]["bmj"]["status"]  # type: ignore[index]
-    with pytest.raises(KnowledgeError, match=r"sources\.bmj\.status"):
+    raw["sources"].append("nice-ng999")  # type: ignore[union-attr]
+    with pytest.raises(KnowledgeError, match=r"sources\[\d+\]: unknown source id 'nice-ng999'"):
         parse_care_rules(
             raw, "screening/bad.yaml", default_knowledge().rule_catalogues, tuple(OUTPUTS)
         )

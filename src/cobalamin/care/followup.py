@@ -7,9 +7,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from cobalamin.assessment import citation_fields
 from cobalamin.errors import InputError
-from cobalamin.knowledge.care_data import add_interval
-from cobalamin.knowledge.followup import FollowUpFile, PackFollowUp
+from cobalamin.knowledge.care_data import Cited, add_interval
+from cobalamin.knowledge.followup import FollowUpFile, Note, PackFollowUp
 from cobalamin.knowledge.model import Text
 from cobalamin.knowledge.registry import Knowledge
 
@@ -34,8 +35,8 @@ def _pack(data: FollowUpFile, pack_id: str) -> PackFollowUp:
     return found
 
 
-def _source(data: FollowUpFile, key: str) -> str:
-    return data.sources[key].describe(key)
+def _cited(knowledge: Knowledge, entry: Cited) -> tuple[str, tuple[str, ...]]:
+    return knowledge.sources.cite(entry.source_ids), entry.source_ids
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class ReviewDate:
     what: Text
     source: str
     statement: str
+    source_ids: tuple[str, ...] = ()
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         return {
@@ -53,7 +55,7 @@ class ReviewDate:
             "until": None if self.until is None else self.until.isoformat(),
             "rule": self.rule,
             "what": self.what.get(lang),
-            "source": self.source,
+            **citation_fields(self.source, self.source_ids),
         }
 
 
@@ -63,6 +65,14 @@ class Advice:
     text: Text
     source: str
     statement: str
+    source_ids: tuple[str, ...] = ()
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "text": self.text.get(lang),
+            **citation_fields(self.source, self.source_ids),
+        }
 
 
 @dataclass(frozen=True)
@@ -82,15 +92,13 @@ class FollowUp:
             "route": self.route,
             "response": self.response,
             "reviews": [r.to_dict(lang) for r in self.reviews],
-            "advice": [
-                {"rule": a.rule, "text": a.text.get(lang), "source": a.source} for a in self.advice
-            ],
-            "notes": [{"text": n.text.get(lang), "source": n.source} for n in self.notes],
+            "advice": [a.to_dict(lang) for a in self.advice],
+            "notes": [n.to_dict(lang) for n in self.notes],
         }
 
 
 def review_dates(
-    data: FollowUpFile,
+    knowledge: Knowledge,
     pack_id: str,
     start: dt.date,
     *,
@@ -98,6 +106,7 @@ def review_dates(
     wish_to_conceive: bool = False,
 ) -> tuple[ReviewDate, ...]:
     """The guideline's review dates counted from the start of treatment."""
+    data = knowledge.followup
     flags = {
         "all": True,
         "pregnant_or_lactating": pregnant_or_lactating,
@@ -110,13 +119,19 @@ def review_dates(
             None if r.window_until is None else add_interval(start, r.window_until),
             r.id,
             r.what.text(),
-            _source(data, r.source),
+            knowledge.sources.cite(r.source_ids),
             r.statement,
+            r.source_ids,
         )
         for r in _pack(data, pack_id).reviews
         if flags[r.applies_to]
     ]
     return tuple(sorted(reviews, key=lambda r: r.date))
+
+
+def _note_citation(knowledge: Knowledge, note: Note) -> tuple[str, str, tuple[str, ...]]:
+    source, ids = _cited(knowledge, note)
+    return source, note.statement, ids
 
 
 def follow_up(
@@ -150,21 +165,18 @@ def follow_up(
                     cause_addressed
                 ):
                     continue
-                advice.append(
-                    Advice(
-                        entry.id, entry.advice.text(), _source(data, entry.source), entry.statement
-                    )
-                )
+                source, ids = _cited(knowledge, entry)
+                advice.append(Advice(entry.id, entry.advice.text(), source, entry.statement, ids))
                 break  # first match per route
     notes = tuple(
-        Advice(f"{pack_id}_note_{i + 1}", n.text.text(), _source(data, n.source), n.statement)
+        Advice(f"{pack_id}_note_{i + 1}", n.text.text(), *_note_citation(knowledge, n))
         for i, n in enumerate(pack.notes)
     )
     return FollowUp(
         pack=pack_id,
         start=start,
         reviews=review_dates(
-            data,
+            knowledge,
             pack_id,
             start,
             pregnant_or_lactating=pregnant_or_lactating,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cobalamin.assessment import Alert, Finding
+from cobalamin.assessment import Alert, Finding, citation_fields
 from cobalamin.care.safety import safety_alerts
 from cobalamin.case import Case
 from cobalamin.engine import case_facts, evaluate
@@ -47,7 +47,7 @@ class Screening:
             "retest": self.retest,
             "reason": self.decided_by.text.get(lang),
             "rule": self.decided_by.rule,
-            "source": self.decided_by.source,
+            **citation_fields(self.decided_by.source, self.decided_by.source_ids),
             "statement": self.decided_by.statement,
             "findings": [f.to_dict(lang) for f in self.findings],
             "alerts": [a.to_dict(lang) for a in self.alerts],
@@ -59,8 +59,8 @@ def screen(person: Person, pack_id: str, knowledge: Knowledge) -> Screening:
     rules = knowledge.screening(pack_id)
     case = Case(person=person, results={})
     result = evaluate(rules.pack, case_facts(case))
-    fired = [FiredRule(t, r, rules.source_text(r.source)) for t, r in result.fired]
-    findings = reduce_outcome(fired, (), knowledge.alerts).findings
+    fired = [FiredRule(t, r, *rules.citation(r)) for t, r in result.fired]
+    findings = reduce_outcome(fired, (), knowledge.alerts, knowledge.sources.cite).findings
     setting = {item.rule.id for item in fired if any(k == "test_now" for k, _ in item.rule.sets)}
     decided = next((f for f in findings if f.rule in setting), None)
     assert decided is not None, f"{pack_id}: the rule that sets test_now needs a finding"

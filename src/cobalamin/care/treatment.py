@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from cobalamin.assessment import citation_fields
 from cobalamin.care.followup import ReviewDate, review_dates
 from cobalamin.errors import InputError
 from cobalamin.knowledge.care_data import Interval, add_interval
@@ -55,12 +56,13 @@ class Plan:
     notes: tuple[Text, ...]
     loading_statement: str | None
     maintenance_statement: str
+    source_ids: tuple[str, ...] = ()
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         return {
             "regimen": self.regimen,
             "title": self.title.get(lang),
-            "source": self.source,
+            **citation_fields(self.source, self.source_ids),
             "status": self.status,
             "start": self.start.isoformat(),
             "until": self.until.isoformat(),
@@ -188,18 +190,18 @@ def plan(
     reviews: tuple[ReviewDate, ...] = ()
     if regimen.followup is not None:
         reviews = review_dates(
-            knowledge.followup,
+            knowledge,
             regimen.followup,
             first,
             pregnant_or_lactating=pregnant or lactating,
             wish_to_conceive=wish_to_conceive,
         )
-    sources = "; ".join(data.sources[key].describe(key) for key in (regimen.source, *regimen.also))
     return Plan(
         regimen=regimen_id,
         title=regimen.title.text(),
-        source=sources,
+        source=knowledge.sources.cite(regimen.source_ids),
         status=regimen.status,
+        source_ids=regimen.source_ids,
         start=first,
         until=end,
         doses=tuple(doses),

@@ -8,6 +8,7 @@ import cobalamin.cli.body as body
 import cobalamin.cli.care as care
 import cobalamin.cli.clinical as clinical
 import cobalamin.cli.lab as lab
+import cobalamin.cli.sources as sources
 
 __all__ = ["app", "main"]
 
@@ -25,6 +26,7 @@ clinical.register(app)
 care.register(app)
 body.register(app)
 lab.register(app)
+sources.register(app)
 
 
 def main() -> None:

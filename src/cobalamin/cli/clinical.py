@@ -233,11 +233,11 @@ def register(app: typer.Typer) -> None:
         console.print(loaded.description.get(lang.value))
         console.print("\n[bold]Sources[/bold]")
         for source in loaded.sources.values():
-            console.print(f"  {source.key} \\[{source.evidence}]: {source.citation}")
+            console.print(f"  {source.id} \\[{source.kind}]: {source.citation()}")
         console.print("\n[bold]Cut-offs[/bold]")
         for cutoff in loaded.cutoffs.values():
             console.print(
-                f"  {cutoff.name}: {cutoff.fact} {cutoff.display()} — {cutoff.source}"
+                f"  {cutoff.name}: {cutoff.fact} {cutoff.display()} — {', '.join(cutoff.sources)}"
                 + (f' — "{cutoff.statement}"' if cutoff.statement else "")
             )
         for table in loaded.tables:
@@ -315,13 +315,13 @@ def _pack_summary(pack: Pack, lang: str) -> dict[str, Any]:
         "id": pack.id, "sha256": pack.sha256, "title": pack.title, "publisher": pack.publisher, "date": pack.date,
         "status": pack.status, "extends": pack.extends, "description": pack.description.get(lang),
         "reads": list(pack.reads),
-        "sources": {k: {"citation": s.citation, "evidence": s.evidence} for k, s in pack.sources.items()},
-        "cutoffs": {k: {"fact": c.fact, "value": c.value, "unit": c.unit, "canonical": c.canonical, "source": c.source, "statement": c.statement} for k, c in pack.cutoffs.items()},
+        "sources": {k: s.to_dict() for k, s in pack.sources.items()},
+        "cutoffs": {k: {"fact": c.fact, "value": c.value, "unit": c.unit, "canonical": c.canonical, "source_ids": list(c.sources), "statement": c.statement} for k, c in pack.cutoffs.items()},
         "tables": [
             {"id": t.id, "hit_policy": t.hit_policy, "outputs": list(t.outputs),
              "rules": [{"id": r.id, "when": [_describe(c) for c in r.when], "set": dict(r.sets),
                         "next_tests": [{"test": n.test, "reflex": n.reflex} for n in r.next_tests],
-                        "alerts": list(r.alerts), "source": r.source, "statement": r.statement} for r in t.rules]}
+                        "alerts": list(r.alerts), "source_ids": list(r.sources), "statement": r.statement} for r in t.rules]}
             for t in pack.tables
         ],
     }  # fmt: skip

@@ -10,8 +10,7 @@ by the pack loader's own ``RuleFileReader``, so its tables are ``Pack`` tables t
   (missing when no pack ran, e.g. in ``screen``);
 - cut-offs on facts that are not lab tests (``days_since_b12_injection``) are given in the
   fact's own unit;
-- every source carries a ``status`` (VERIFIED, SECONDARY or SEED); UNVERIFIED facts are not
-  encoded.
+- sources are bibliography ids, like a pack's; UNVERIFIED facts are not encoded.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from typing import Any
 from cobalamin.datafiles import read_yaml_document
 from cobalamin.knowledge.facts import FactSpec
 from cobalamin.knowledge.loader import RuleCatalogues, RuleFileReader
-from cobalamin.knowledge.model import DEFICIENCY_VALUES, Pack, Source
+from cobalamin.knowledge.model import DEFICIENCY_VALUES, Pack, Rule
 
 __all__ = [
     "SCREENING_OUTPUTS",
@@ -34,7 +33,6 @@ __all__ = [
     "parse_care_rules",
 ]
 
-STATUSES = ("VERIFIED", "SECONDARY", "SEED")
 SCREENING_OUTPUTS: dict[str, tuple[str, ...]] = {
     "test_now": ("yes", "consider", "no"),
     "first_test": ("b12", "holotc", "hcy", "none"),
@@ -46,17 +44,15 @@ _KEYS = {"id", "title", "publisher", "date", "language", "description", "sources
 
 @dataclass(frozen=True)
 class CareRules:
-    """A care rule file: a Pack (for the engine) plus each source's evidence status."""
+    """A care rule file: a Pack the engine runs (and the batch compiler compiles)."""
 
     pack: Pack
-    status: dict[str, str]  # source key -> VERIFIED | SECONDARY | SEED
     for_pack: str | None = None  # the guideline pack these rules belong to (screening)
 
-    def source_text(self, key: str | None) -> str:
-        if key is None:
-            return self.pack.id
-        source: Source = self.pack.sources[key]
-        return f"{self.pack.id}/{key}: {source.citation} [{self.status[key]}]"
+    def citation(self, rule: Rule) -> tuple[str, tuple[str, ...]]:
+        """The readable citation of a rule and the source ids behind it."""
+        ids = self.pack.citation_ids(rule)
+        return self.pack.cite(ids), ids
 
 
 def derived_facts() -> dict[str, FactSpec]:
@@ -84,15 +80,6 @@ def parse_care_rules(
             sorted(unknown)[0], f"unknown field (allowed: {', '.join(sorted(_KEYS))})"
         )
     sources = reader.sources(raw.get("sources"))
-    status: dict[str, str] = {}
-    for key, entry in raw["sources"].items():
-        value = entry.get("status")
-        if value not in STATUSES:
-            raise reader.error(
-                f"sources.{key}.status",
-                f"must be {', '.join(STATUSES)} (UNVERIFIED facts are not encoded)",
-            )
-        status[key] = value
     cutoffs = {
         name: reader.cutoff(name, entry, sources, f"cutoffs.{name}")
         for name, entry in (raw.get("cutoffs") or {}).items()
@@ -120,7 +107,7 @@ def parse_care_rules(
     for_pack = raw.get("pack")
     if for_pack is not None and not isinstance(for_pack, str):
         raise reader.error("pack", "must be a pack id")
-    return CareRules(pack, status, for_pack)
+    return CareRules(pack, for_pack)
 
 
 def load_care_rules(

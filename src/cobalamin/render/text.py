@@ -31,7 +31,7 @@ def verdict(texts: Texts, deficiency: str, lang: str) -> str:
 def assessment_text(item: Assessment, texts: Texts, lang: str) -> str:
     """An assessment as rich markup: verdict, next tests, findings, alerts, warnings."""
     t = texts
-    lines = [f"[bold]{item.pack_title}[/bold] ({item.pack})"]
+    lines = [f"[bold]{item.title(lang)}[/bold] ({item.pack})"]
     severe = f"  [bold red]{t.get('label.severe', lang)}[/]" if item.severe else ""
     colour = _COLOUR.get(item.deficiency, "white")
     lines.append(
@@ -41,12 +41,12 @@ def assessment_text(item: Assessment, texts: Texts, lang: str) -> str:
     for test in item.next_tests:
         how = t.get("label.reflex" if test.reflex else "label.advised", lang)
         lines.append(
-            f"  {t.get('label.next_test', lang)}: [bold]{test.test}[/] ({how}) — "
-            f"{test.reason.get(lang)}"
+            f"  {t.get('label.next_test', lang)}: [bold]{t.get(f'test.{test.test}', lang)}[/] "
+            f"({how}) — {test.reason.get(lang)}"
         )
     for finding in item.findings:
         lines.append(
-            f"  • {finding.text.get(lang)}\n    [dim]{finding.rule} — {finding.source}[/dim]"
+            f"  • {finding.full_text(lang)}\n    [dim]{finding.rule} — {finding.source}[/dim]"
         )
     for alert in item.alerts:
         style = _STYLE.get(alert.level, "cyan")
@@ -56,7 +56,7 @@ def assessment_text(item: Assessment, texts: Texts, lang: str) -> str:
             f"    [dim]{alert.source}[/dim]"
         )
     for warning in item.warnings:
-        lines.append(f"  [yellow]{t.get('label.warning', lang)}[/]: {warning}")
+        lines.append(f"  [yellow]{t.get('label.warning', lang)}[/]: {warning.get(lang)}")
     cb12 = item.cb12
     if cb12 is not None and cb12.value is not None:
         lines.append(f"  cB12 {cb12.value:.2f} ({cb12.category}) {cb12.note.get(lang, '')}")
