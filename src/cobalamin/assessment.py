@@ -31,8 +31,8 @@ class ShownValue:
     """A result as the person's report gave it, and in the unit of the cut-off it met."""
 
     test: str
-    value: float
-    unit: str
+    value: float | str  # a word for qualitative tests (positive, negative)
+    unit: str | None
     pack_value: float | None = None  # None when the cut-off is in the same unit
     pack_unit: str | None = None
 

@@ -39,6 +39,7 @@ __all__ = [
 
 SAFETY_PREFIX = "safety__"
 SAFETY_READS = ("deficiency", "severe")  # what the safety stage may read of the pack's facts
+LANGS = ("en", "nl")
 
 
 @dataclass(frozen=True)
@@ -91,33 +92,30 @@ def assessment_pipeline(pack: Pack, knowledge: Knowledge) -> AssessmentPipeline:
 def measured_values(
     rule: Rule, pack: Pack, results: dict[str, Result], knowledge: Knowledge
 ) -> tuple[tuple[ShownValue, ...], Text | None]:
-    """The results a rule compared with a cut-off, as given and in the cut-off's unit, and the
-    same as words in English and Dutch."""
-    shown: list[ShownValue] = []
+    """The results a rule read, as given (and, when compared with a cut-off in another unit, in
+    the cut-off's unit), and the same as words in English and Dutch."""
+    shown: dict[str, ShownValue] = {}
     for comparison in rule.when:
         result = results.get(comparison.fact)
-        cutoff = pack.cutoffs.get(comparison.cutoff or "")
-        if cutoff is None or result is None or not isinstance(result.value, float):
+        if result is None or comparison.op == "missing":
             continue
-        if any(s.test == comparison.fact for s in shown) or result.original_unit is None:
+        cutoff = pack.cutoffs.get(comparison.cutoff or "")
+        if not isinstance(result.value, float) or result.original_unit is None:
+            shown.setdefault(result.test, ShownValue(result.test, str(result.value), None))
             continue
         given = float(result.original_value)
-        same = _same_unit(result.original_unit, cutoff.unit)
-        analyte = knowledge.analytes[cutoff.fact]
-        converted = None if same else from_canonical(analyte, result.value, cutoff.unit)
-        shown.append(
-            ShownValue(
-                comparison.fact,
-                given,
-                result.original_unit,
-                converted,
-                None if same else cutoff.unit,
-            )
+        if cutoff is None or _same_unit(result.original_unit, cutoff.unit):
+            shown.setdefault(result.test, ShownValue(result.test, given, result.original_unit))
+            continue
+        converted = from_canonical(knowledge.analytes[cutoff.fact], result.value, cutoff.unit)
+        shown[result.test] = ShownValue(
+            result.test, given, result.original_unit, converted, cutoff.unit
         )
     if not shown:
         return (), None
-    words = {lang: "; ".join(_describe(v, lang, knowledge) for v in shown) for lang in ("en", "nl")}
-    return tuple(shown), Text(words["en"], words["nl"])
+    values = tuple(shown.values())
+    words = {lang: "; ".join(_describe(v, lang, knowledge) for v in values) for lang in LANGS}
+    return values, Text(words["en"], words["nl"])
 
 
 def _same_unit(given: str, cutoff_unit: str) -> bool:
@@ -131,7 +129,10 @@ def _as_given(value: float, lang: str) -> str:
 
 def _describe(value: ShownValue, lang: str, knowledge: Knowledge) -> str:
     name = knowledge.texts.get(f"test.{value.test}", lang)
-    given = f"{_as_given(value.value, lang)} {_unit(value.unit)}"
+    if isinstance(value.value, str):  # a qualitative result: its word, in the output language
+        word = knowledge.texts.get(f"result.{value.value}", lang)
+        return knowledge.texts.get("finding.value", lang, name=name, given=word)
+    given = f"{_as_given(value.value, lang)} {_unit(value.unit or '')}"
     if value.pack_value is None or value.pack_unit is None:
         return knowledge.texts.get("finding.value", lang, name=name, given=given)
     converted = f"{_significant(value.pack_value, lang)} {_unit(value.pack_unit)}"

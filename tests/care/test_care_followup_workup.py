@@ -117,3 +117,50 @@ def test_workup_wait_a_week_after_an_injection_for_ifab() -> None:
     case = {"person": {"last_b12_injection": "2026-11-02"}, "date": "2026-11-04", "results": [LOW]}
     result = workup(case, load_pack("gelderse-vallei"))
     assert "wu_ifab_wait_after_injection" in {f.rule for f in result.findings}
+
+
+def test_an_irreversible_cause_cannot_be_addressed() -> None:
+    """NICE NG239 rationale: 'Some causes of vitamin B12 deficiency are irreversible and
+    therefore treatment is needed for life.'"""
+    with pytest.raises(InputError, match="lasting cause: treatment is for life"):
+        follow_up(
+            "nice-ng239", START, route="im", response="improved", cause_addressed=True,
+            conditions=["pernicious_anaemia"],
+        )  # fmt: skip
+    result = follow_up(
+        "nice-ng239", START, route="im", response="improved", cause_addressed=True,
+        conditions=["coeliac_disease"],
+    )  # fmt: skip
+    assert [a.rule for a in result.advice] == ["nice_im_cause_resolved"]
+
+
+def test_stopping_in_pregnancy_or_breastfeeding_comes_with_a_caveat() -> None:
+    result = follow_up(
+        "nice-ng239", START, route="oral", response="improved", cause_addressed=True,
+        pregnant_or_lactating=True,
+    )  # fmt: skip
+    assert any("discuss with the doctor before stopping" in n.text.en for n in result.notes)
+    plain = follow_up("nice-ng239", START, route="oral", response="improved", cause_addressed=True)
+    assert not any("before stopping" in n.text.en for n in plain.notes)
+
+
+def test_nhg_haemoglobin_checks_are_for_anaemia() -> None:
+    """Farmacotherapeutisch Kompas (megaloblastic anaemia): check Hb at 4 and 8-10 weeks."""
+    anaemic = follow_up("nhg-anemie", START, anaemic=True)
+    assert [r.rule for r in anaemic.reviews] == ["nhg_hb_4_weeks", "nhg_hb_8_10_weeks"]
+    not_anaemic = follow_up("nhg-anemie", START, anaemic=False)
+    assert not_anaemic.reviews == ()
+    assert any("no review interval" in n.text.en for n in not_anaemic.notes)
+
+
+def test_gelderse_vallei_has_follow_up_notes_instead_of_an_error() -> None:
+    result = follow_up("gelderse-vallei", START)
+    assert result.reviews == () and "no review schedule" in result.notes[0].text.en
+
+
+def test_nice_workup_asks_for_if_antibodies_before_the_first_injection() -> None:
+    case = {"results": [{"test": "b12", "value": 100, "unit": "pmol/L"}]}
+    result = workup(case, "nice-ng239")
+    assert "if_ab" in {t.test for t in result.next_tests}
+    rules = {f.rule for f in result.findings}
+    assert {"wu_nice_ifab", "wu_ifab_before_first_injection"} <= rules

@@ -81,7 +81,8 @@ def test_compare_shows_packs_disagreeing_with_sources() -> None:
     assert by_pack["nice-ng239"]["deficiency"] == "indeterminate"  # 180-350 ng/L
     assert by_pack["gelderse-vallei"]["deficiency"] == "likely"  # 147.6 < 150 pmol/L
     assert by_pack["nhg-anemie"]["deficiency"] == "likely"
-    assert by_pack["bsh-2014"]["deficiency"] == "unlikely"  # not below 200 ng/L
+    # BSH: "148 pmol/L (200 ng/L)"; the first-stated 148 pmol/L is the edge, 200 ng/L = 147.6
+    assert by_pack["bsh-2014"]["deficiency"] == "likely"
     for result in by_pack.values():
         assert result["findings"] and all(f["source"] for f in result["findings"])
     code, out, _ = run("compare", "b12=200ng/L")

@@ -175,8 +175,13 @@ def test_a_pack_citing_an_id_it_does_not_list_is_refused(tmp_path: Path) -> None
     folder = _copy_data(tmp_path)
     path = folder / "packs" / "gelderse-vallei.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("source: gelderse-vallei-leaflet", "source: nice-ng239", 1))
-    with pytest.raises(KnowledgeError, match=r"line \d+, col \d+: cutoffs\.b12_low\.source: "):
+    cited = "source: [gelderse-vallei-leaflet, cobalamin-band-edges]"
+    assert cited in text
+    path.write_text(text.replace(cited, "source: [nice-ng239, cobalamin-band-edges]", 1))
+    with pytest.raises(
+        KnowledgeError,
+        match=r"line \d+, col \d+: cutoffs\.b12_low\.source\[0\]: 'nice-ng239' is not listed",
+    ):
         Knowledge(data_folder=folder).pack("gelderse-vallei")
 
 

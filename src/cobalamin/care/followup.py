@@ -4,6 +4,7 @@ per guideline pack, from ``data/followup.yaml``."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -104,14 +105,17 @@ def review_dates(
     *,
     pregnant_or_lactating: bool = False,
     wish_to_conceive: bool = False,
+    anaemic: bool | None = None,
 ) -> tuple[ReviewDate, ...]:
-    """The guideline's review dates counted from the start of treatment."""
+    """The guideline's review dates counted from the start of treatment. Reviews of the blood
+    count are left out for a person known not to be anaemic (``anaemic=False``)."""
     data = knowledge.followup
     flags = {
         "all": True,
         "pregnant_or_lactating": pregnant_or_lactating,
         "not_pregnant_or_lactating": not pregnant_or_lactating,
         "wish_to_conceive": wish_to_conceive,
+        "anaemic": anaemic is not False,
     }
     reviews = [
         ReviewDate(
@@ -129,6 +133,16 @@ def review_dates(
     return tuple(sorted(reviews, key=lambda r: r.date))
 
 
+def _irreversible(knowledge: Knowledge, conditions: Collection[str]) -> list[str]:
+    lasting: set[str] = set()
+    for item in knowledge.followup.irreversible.conditions:
+        if item.startswith("group:"):
+            lasting |= knowledge.vocabulary.group_members("conditions", item[6:])
+        else:
+            lasting.add(item)
+    return sorted(c for c in conditions if c in lasting)
+
+
 def _note_citation(knowledge: Knowledge, note: Note) -> tuple[str, str, tuple[str, ...]]:
     source, ids = _cited(knowledge, note)
     return source, note.statement, ids
@@ -144,10 +158,24 @@ def follow_up(
     cause_addressed: bool | None = None,
     pregnant_or_lactating: bool = False,
     wish_to_conceive: bool = False,
+    anaemic: bool | None = None,
+    conditions: Collection[str] = (),
 ) -> FollowUp:
-    """Review dates plus, when a response is given, what the guideline says to do next."""
+    """Review dates plus, when a response is given, what the guideline says to do next.
+
+    A cause named irreversible in ``data/followup.yaml`` (autoimmune gastritis, gastrectomy,
+    ileal resection) cannot be 'addressed': NICE treats it for life."""
     data = knowledge.followup
     pack = _pack(data, pack_id)
+    if cause_addressed and conditions:
+        lasting = _irreversible(knowledge, conditions)
+        if lasting:
+            raise InputError(
+                "cause_addressed",
+                f"{', '.join(lasting)} is a lasting cause: treatment is for life "
+                f"({knowledge.sources.cite(data.irreversible.source_ids)})",
+                "leave out --cause-addressed",
+            )
     if response is not None and response not in RESPONSES:
         raise InputError("response", f"unknown response {response!r}", ", ".join(RESPONSES))
     if route is not None and route not in ("oral", "im"):
@@ -168,9 +196,15 @@ def follow_up(
                 source, ids = _cited(knowledge, entry)
                 advice.append(Advice(entry.id, entry.advice.text(), source, entry.statement, ids))
                 break  # first match per route
+    shown = {
+        "all": True,
+        "pregnant_or_lactating": pregnant_or_lactating,
+        "not_anaemic": anaemic is False,
+    }
     notes = tuple(
         Advice(f"{pack_id}_note_{i + 1}", n.text.text(), *_note_citation(knowledge, n))
         for i, n in enumerate(pack.notes)
+        if shown[n.applies_to]
     )
     return FollowUp(
         pack=pack_id,
@@ -181,6 +215,7 @@ def follow_up(
             start,
             pregnant_or_lactating=pregnant_or_lactating,
             wish_to_conceive=wish_to_conceive,
+            anaemic=anaemic,
         ),
         advice=tuple(advice),
         notes=notes,

@@ -1,7 +1,8 @@
 """Who to test: per-guideline screening tables in ``data/screening/<pack-id>.yaml``.
 
 Each file is a set of decision tables (pack format) that sets ``test_now`` (yes, no,
-consider), ``first_test`` (b12 = total or active B12, holotc, hcy, none) and ``retest``.
+consider, not_covered: the guideline does not cover this person), ``first_test`` (b12 = total
+or active B12, total_b12, holotc, hcy, none) and ``retest``.
 Guidelines disagree (NICE tests on one symptom plus one risk factor; the NHG advises against
 routine testing for metformin or acid blockers alone): ``screen_all`` shows them side by side.
 """

@@ -34,8 +34,8 @@ __all__ = [
 ]
 
 SCREENING_OUTPUTS: dict[str, tuple[str, ...]] = {
-    "test_now": ("yes", "consider", "no"),
-    "first_test": ("b12", "holotc", "hcy", "none"),
+    "test_now": ("yes", "consider", "no", "not_covered"),
+    "first_test": ("b12", "total_b12", "holotc", "hcy", "none"),
     "retest": ("if_symptoms", "periodic", "not_stated", "none"),
 }
 _KEYS = {"id", "title", "publisher", "date", "language", "description", "sources", "cutoffs",

@@ -9,7 +9,14 @@ from pydantic import Field
 
 from cobalamin.knowledge.care_data import Bilingual, Cited, Interval, Strict
 
-__all__ = ["FollowUpFile", "Note", "PackFollowUp", "ResponseRule", "ReviewRule"]
+__all__ = [
+    "FollowUpFile",
+    "IrreversibleCauses",
+    "Note",
+    "PackFollowUp",
+    "ResponseRule",
+    "ReviewRule",
+]
 
 
 class ReviewRule(Cited):
@@ -17,7 +24,7 @@ class ReviewRule(Cited):
     after: Interval
     window_until: Interval | None = None
     applies_to: Literal[
-        "all", "pregnant_or_lactating", "not_pregnant_or_lactating", "wish_to_conceive"
+        "all", "pregnant_or_lactating", "not_pregnant_or_lactating", "wish_to_conceive", "anaemic"
     ]
     what: Bilingual
     statement: str
@@ -34,6 +41,14 @@ class ResponseRule(Cited):
 class Note(Cited):
     text: Bilingual
     statement: str
+    applies_to: Literal["all", "pregnant_or_lactating", "not_anaemic"] = "all"
+
+
+class IrreversibleCauses(Cited):
+    """Causes after which treatment is for life: 'cause addressed' cannot be said of them."""
+
+    conditions: list[str] = Field(min_length=1)  # vocabulary ids or group:<name>
+    statement: str
 
 
 class PackFollowUp(Strict):
@@ -43,4 +58,5 @@ class PackFollowUp(Strict):
 
 
 class FollowUpFile(Strict):
+    irreversible: IrreversibleCauses
     packs: dict[str, PackFollowUp]

@@ -60,6 +60,7 @@ class Maintenance(Strict):
 
 class Adjustment(Cited):
     applies_to: list[Literal["pregnant", "lactating"]] = Field(min_length=1)
+    route: Literal["im", "oral"] | None = None  # the regimens it can change (None: any)
     maintenance_frequency_factor: float = Field(gt=0)
     statement: str
     text: Bilingual
