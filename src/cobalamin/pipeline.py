@@ -207,6 +207,7 @@ def assess(case: Case | dict[str, Any], pack: Pack, knowledge: Knowledge) -> Ass
         pack=pack.id,
         pack_title=pack.title,
         pack_sha256=pack.sha256,
+        titles=pack.titles,
         deficiency=str(facts["deficiency"]),
         severe=bool(facts.get("severe", False)),
         next_tests=outcome.next_tests,

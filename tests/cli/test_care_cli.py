@@ -180,4 +180,5 @@ def test_workup_command(app: typer.Typer, tmp_path: Path) -> None:
     )
     result = runner.invoke(app, ["workup", str(path), "--pack", "gelderse-vallei"])
     assert result.exit_code == 0, result.output
-    assert "deficiency: likely" in result.output and "if_ab" in result.output
+    assert "deficiency: likely" in result.output
+    assert "next test: intrinsic factor antibodies" in result.output

@@ -227,3 +227,16 @@ def test_sources_of_one_pack_include_a_sites_own_validation_report(tmp_path: Pat
     listed = {item["id"]: item for item in json.loads(result.stdout)}
     assert listed["example-lab-b12-validation-2026"]["local"] is True
     assert "gelderse-vallei-leaflet" in listed
+
+
+def test_what_was_left_out_is_listed_with_the_documents_read() -> None:
+    result = runner.invoke(app, ["sources", "--left-out", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    items = {item["id"]: item for item in json.loads(result.stdout)}
+    assert {"mma-cut-off", "kidney-function-limit", "doubled-maintenance"} <= set(items)
+    bibliography = default_knowledge().sources
+    for item in items.values():
+        assert item["topic"] and item["decision"] and item["source_ids"]
+        assert set(item["source_ids"]) <= set(bibliography)
+    dutch = runner.invoke(app, ["sources", "--left-out", "--lang", "nl"])
+    assert "standaardwaarde van cobalamin" in dutch.stdout

@@ -17,6 +17,7 @@ from cobalamin.care.safety import safety_alerts
 from cobalamin.case import Case
 from cobalamin.engine import case_facts, evaluate
 from cobalamin.knowledge.care_rules import SCREENING_OUTPUTS
+from cobalamin.knowledge.model import Text
 from cobalamin.knowledge.registry import Knowledge
 from cobalamin.outcome import FiredRule, reduce_outcome
 from cobalamin.person import Person
@@ -31,7 +32,7 @@ class Screening:
     """One guideline's answer for one person."""
 
     pack: str
-    title: str
+    title: Text
     test_now: str
     first_test: str
     retest: str
@@ -42,7 +43,7 @@ class Screening:
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         return {
             "pack": self.pack,
-            "title": self.title,
+            "title": self.title.get(lang),
             "test_now": self.test_now,
             "first_test": self.first_test,
             "retest": self.retest,
@@ -67,7 +68,7 @@ def screen(person: Person, pack_id: str, knowledge: Knowledge) -> Screening:
     assert decided is not None, f"{pack_id}: the rule that sets test_now needs a finding"
     return Screening(
         pack=pack_id,
-        title=rules.pack.title,
+        title=rules.pack.titles or Text(rules.pack.title, rules.pack.title),
         test_now=str(result.facts["test_now"]),
         first_test=str(result.facts["first_test"]),
         retest=str(result.facts["retest"]),

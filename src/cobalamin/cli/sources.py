@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cobalamin.cli.common import Format, PackPathOption, handle_errors, print_json
+from cobalamin.cli.common import Format, Lang, PackPathOption, handle_errors, print_json
 from cobalamin.defaults import knowledge_for
 from cobalamin.errors import InputError
 from cobalamin.knowledge.sources import KINDS, Reference
@@ -29,13 +29,31 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--pack", "-p", help="Only the sources one pack lists (id or path)."),
         ] = None,
+        left_out: Annotated[
+            bool,
+            typer.Option(
+                "--left-out", help="List what no source states, and what cobalamin does instead."
+            ),
+        ] = False,
         pack_path: PackPathOption = None,
         output: Annotated[Format, typer.Option("--format", "-f", help="text or json.")] = (
             Format.text
         ),
+        lang: Annotated[Lang, typer.Option("--lang", "-l", help="en or nl.")] = Lang.en,
     ) -> None:
         """List the bibliography: id, title, publisher or authors, year, url or doi, kind."""
         knowledge = knowledge_for(pack_path)
+        if left_out:
+            items = knowledge.left_out.items
+            if output == Format.json:
+                print_json([item.to_dict(key, lang.value) for key, item in items.items()])
+                return
+            console = Console(width=200)
+            for key, item in items.items():
+                console.print(f"[bold]{item.topic.get(lang.value)}[/bold] ({key})")
+                console.print(f"  {item.decision.get(lang.value)}")
+                console.print(f"  [dim]{', '.join(item.source)}[/dim]")
+            return
         if kind is not None and kind not in KINDS:
             raise InputError("kind", f"unknown kind {kind!r}", ", ".join(KINDS))
         chosen: list[Reference] = (

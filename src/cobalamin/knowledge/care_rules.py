@@ -91,9 +91,11 @@ def parse_care_rules(
         extra_facts=derived_facts(),
         required_outputs=required_outputs,
     )
+    titles = reader.title(reader.require(raw, "title", "", object))
     pack = Pack(
         id=reader.require(raw, "id", ""),
-        title=reader.require(raw, "title", ""),
+        title=titles.en,
+        titles=titles,
         publisher=reader.require(raw, "publisher", ""),
         date=str(reader.require(raw, "date", "", object)),
         language=reader.require(raw, "language", ""),

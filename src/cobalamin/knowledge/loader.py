@@ -115,6 +115,14 @@ class RuleFileReader:
             rendered[lang] = _PLACEHOLDER.sub(_shown_cutoff(cutoffs, lang), text)
         return Text(rendered["en"], rendered["nl"])
 
+    def title(self, raw: Any) -> Text:
+        """A title: one text (the same in both languages) or {en, nl}."""
+        if isinstance(raw, str) and raw.strip():
+            return Text(raw, raw)
+        if isinstance(raw, dict):
+            return self.text(raw, "title", {})
+        raise self.error("title", "must be a text or {en: ..., nl: ...}")
+
     def sources(self, raw: Any) -> dict[str, Reference]:
         """The ``sources:`` list: bibliography ids, or a site's own sources written inline."""
         if not isinstance(raw, list) or not raw:
@@ -545,9 +553,11 @@ def parse_pack(
         for name, entry in cutoffs_raw.items()
     }
     tables, reads = reader.tables(raw.get("tables"), cutoffs, sources)
+    titles = reader.title(reader.require(raw, "title", "", object))
     return Pack(
         id=reader.require(raw, "id", ""),
-        title=reader.require(raw, "title", ""),
+        title=titles.en,
+        titles=titles,
         publisher=reader.require(raw, "publisher", ""),
         date=str(reader.require(raw, "date", "", object)),
         language=reader.require(raw, "language", ""),

@@ -122,6 +122,10 @@ class Pack:
     path: str | None = None
     reads: tuple[str, ...] = field(default=())  # facts the tables read (derived at load)
     sha256: str = ""  # content hash of the pack after extends and overrides
+    titles: Text | None = None  # the title in English and Dutch (``title`` is the English)
+
+    def title_in(self, lang: str) -> str:
+        return self.title if self.titles is None else self.titles.get(lang)
 
     def citation_ids(self, rule: Rule) -> tuple[str, ...]:
         """What a rule rests on: its own sources, then the source of every cut-off number it

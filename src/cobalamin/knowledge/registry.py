@@ -25,7 +25,12 @@ from cobalamin.knowledge.loader import RuleCatalogues
 from cobalamin.knowledge.model import Pack
 from cobalamin.knowledge.packs import PackRegistry
 from cobalamin.knowledge.regimens import RegimenFile
-from cobalamin.knowledge.sources import Bibliography, check_citations, fast_yaml_document
+from cobalamin.knowledge.sources import (
+    Bibliography,
+    LeftOutFile,
+    check_citations,
+    fast_yaml_document,
+)
 from cobalamin.knowledge.texts import Texts
 from cobalamin.vocabulary import Vocabulary
 
@@ -41,6 +46,7 @@ _CITING_FILES = (
     "cb12.yaml",
     "regimens.yaml",
     "followup.yaml",
+    "left_out.yaml",
 )
 
 
@@ -71,6 +77,13 @@ class Knowledge:
         for name in _CITING_FILES:
             check_citations(fast_yaml_document(self._file(name)), bibliography)
         return bibliography
+
+    @cached_property
+    def left_out(self) -> LeftOutFile:
+        """What no source read states, and what cobalamin does instead (data/left_out.yaml)."""
+        _ = self.sources  # its citations are checked with the other catalogue files
+        path = self._file("left_out.yaml")
+        return LeftOutFile.model_validate({"items": fast_yaml_document(path).data})
 
     # --- rule files -------------------------------------------------------------------------
     @cached_property

@@ -127,7 +127,7 @@ def pack_json_schema(facts: Mapping[str, FactSpec]) -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {
             "id": {"type": "string", "pattern": "^[a-z0-9-]+$"},
-            "title": {"type": "string"},
+            "title": {"anyOf": [{"type": "string"}, _TEXT]},
             "publisher": {"type": "string"},
             "date": {"type": ["string", "integer"]},
             "language": {"type": "string"},

@@ -25,6 +25,8 @@ __all__ = [
     "CONVENTION",
     "KINDS",
     "Bibliography",
+    "LeftOut",
+    "LeftOutFile",
     "Reference",
     "check_citations",
     "cite",
@@ -289,3 +291,36 @@ def unknown_source(source: str) -> str:
         f"unknown source id {source!r}: not in the bibliography (data/sources.yaml; "
         "'cobalamin sources' lists it)"
     )
+
+
+class _Words(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    en: str
+    nl: str
+
+    def get(self, lang: str) -> str:
+        return self.nl if lang == "nl" else self.en
+
+
+class LeftOut(BaseModel):
+    """Something no source read states: left out, or kept only as a labelled convention."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    topic: _Words
+    decision: _Words
+    source: list[str]
+
+    def to_dict(self, key: str, lang: str = "en") -> dict[str, Any]:
+        return {
+            "id": key,
+            "topic": self.topic.get(lang),
+            "decision": self.decision.get(lang),
+            "source_ids": list(self.source),
+        }
+
+
+class LeftOutFile(BaseModel):
+    """``data/left_out.yaml``."""
+
+    model_config = ConfigDict(frozen=True)
+    items: dict[str, LeftOut]

@@ -78,8 +78,9 @@ def plan_text(plan: Plan, texts: Texts, lang: str) -> str:
         )
         route = t.get(f"plan.route.{dose.route}", lang)
         day = t.get(f"weekday.{dose.date.weekday()}", lang)
+        form = t.get(f"plan.form.{dose.form}", lang)
         lines.append(
-            f"{dose.date.isoformat()} {day}  {label:<16} {dose.dose_ug:g} µg {dose.form} {route}"
+            f"{dose.date.isoformat()} {day}  {label:<16} {dose.dose_ug:g} µg {form} {route}"
         )
     if plan.reviews:
         lines += ["", f"{t.get('plan.reviews', lang)}:"]
@@ -117,7 +118,7 @@ def screening_text(results: Sequence[Screening], texts: Texts, lang: str) -> str
     t = texts
     lines: list[str] = []
     for item in results:
-        lines.append(f"{item.pack}: {item.title}")
+        lines.append(f"{item.pack}: {item.title.get(lang)}")
         lines.append(
             f"  {t.get('screen.test_now', lang)}: {t.get(f'screen.answer.{item.test_now}', lang)}"
             f"   {t.get('screen.first_test', lang)}: "
@@ -155,10 +156,11 @@ def workup_text(result: Workup, texts: Texts, lang: str) -> str:
         )
     ]
     for finding in result.findings:
-        lines.append(f"- {finding.text.get(lang)}")
+        lines.append(f"- {finding.full_text(lang)}")
         lines.append(f"    {t.get('label.source', lang)}: {finding.source}")
     for test in result.next_tests:
-        lines.append(f"{t.get('label.next_test', lang)}: {test.test}: {test.reason.get(lang)}")
+        name = t.get(f"test.{test.test}", lang)
+        lines.append(f"{t.get('label.next_test', lang)}: {name}: {test.reason.get(lang)}")
     for alert in result.alerts:
         lines.append(
             f"[{t.get(f'level.{alert.level}', lang)}] {alert.code}: {alert.text.get(lang)}"
