@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cobalamin.datafiles import read_yaml_document
 from cobalamin.knowledge.facts import FactSpec
 from cobalamin.knowledge.loader import RuleCatalogues, RuleFileReader
 from cobalamin.knowledge.model import DEFICIENCY_VALUES, Pack, Rule
+from cobalamin.knowledge.sources import fast_yaml_document
 
 __all__ = [
     "SCREENING_OUTPUTS",
@@ -116,7 +116,7 @@ def load_care_rules(
     path: Path, catalogues: RuleCatalogues, required_outputs: tuple[str, ...] = ()
 ) -> CareRules:
     """Care rules from a YAML file; errors carry the file's line and column."""
-    document = read_yaml_document(path)
+    document = fast_yaml_document(path)
     reader = RuleFileReader(str(path), catalogues, document)
     return parse_care_rules(document.data, str(path), catalogues, required_outputs, reader)
 
@@ -124,7 +124,7 @@ def load_care_rules(
 def load_screening_rules(path: Path, catalogues: RuleCatalogues) -> CareRules:
     """One guideline's screening rules: they must set the screening outputs, with known words,
     and name the pack they belong to as their file name does."""
-    document = read_yaml_document(path)
+    document = fast_yaml_document(path)
     reader = RuleFileReader(str(path), catalogues, document)
     rules = parse_care_rules(document.data, str(path), catalogues, tuple(SCREENING_OUTPUTS), reader)
     for table in rules.pack.tables:
