@@ -1,4 +1,4 @@
-"""cB12: categories (clinical.md §9.5) and withholding while constants are unverified."""
+"""cB12: categories (Viapath / Fedosov cut-points) and withholding while constants are unverified."""
 
 from __future__ import annotations
 

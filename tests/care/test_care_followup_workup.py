@@ -15,23 +15,25 @@ START = dt.date(2026, 1, 5)
 
 
 def test_nhg_hb_checks_at_four_and_eight_to_ten_weeks() -> None:
-    reviews = review_dates(default_knowledge().followup, "nhg-anemie", START)
+    reviews = review_dates(default_knowledge(), "nhg-anemie", START)
     assert [(r.date, r.until) for r in reviews] == [
         (dt.date(2026, 2, 2), None),
         (dt.date(2026, 3, 2), dt.date(2026, 3, 16)),
     ]
-    assert all("[VERIFIED]" in r.source for r in reviews)
+    bibliography = default_knowledge().sources
+    for review in reviews:  # the Farmacotherapeutisch Kompas, read in the document itself
+        assert review.source_ids == ("farmacotherapeutisch-kompas-anemie",)
+        assert bibliography[review.source_ids[0]].evidence == "VERIFIED"
+        assert "https://www.farmacotherapeutischkompas.nl" in review.source
 
 
 def test_nice_reviews_at_three_months_or_one_month_in_pregnancy_or_breastfeeding() -> None:
-    assert [r.date for r in review_dates(default_knowledge().followup, "nice-ng239", START)] == [
+    assert [r.date for r in review_dates(default_knowledge(), "nice-ng239", START)] == [
         dt.date(2026, 4, 5)
     ]
     assert [
         r.date
-        for r in review_dates(
-            default_knowledge().followup, "nice-ng239", START, pregnant_or_lactating=True
-        )
+        for r in review_dates(default_knowledge(), "nice-ng239", START, pregnant_or_lactating=True)
     ] == [dt.date(2026, 2, 5)]
 
 
@@ -56,7 +58,8 @@ def test_nice_decision_flow(route: str, response: str, cause: bool, rule: str) -
         cause_addressed=cause,  # type: ignore[arg-type]
     )
     assert [a.rule for a in result.advice] == [rule]
-    assert "[SECONDARY]" in result.advice[0].source
+    assert result.advice[0].source_ids == ("nice-ng239", "sps-ng239")  # NICE via the SPS summary
+    assert default_knowledge().sources["sps-ng239"].evidence == "SECONDARY"
 
 
 def test_nhg_oral_not_improved_switches_to_injections() -> None:
@@ -114,3 +117,50 @@ def test_workup_wait_a_week_after_an_injection_for_ifab() -> None:
     case = {"person": {"last_b12_injection": "2026-11-02"}, "date": "2026-11-04", "results": [LOW]}
     result = workup(case, load_pack("gelderse-vallei"))
     assert "wu_ifab_wait_after_injection" in {f.rule for f in result.findings}
+
+
+def test_an_irreversible_cause_cannot_be_addressed() -> None:
+    """NICE NG239 rationale: 'Some causes of vitamin B12 deficiency are irreversible and
+    therefore treatment is needed for life.'"""
+    with pytest.raises(InputError, match="lasting cause: treatment is for life"):
+        follow_up(
+            "nice-ng239", START, route="im", response="improved", cause_addressed=True,
+            conditions=["pernicious_anaemia"],
+        )  # fmt: skip
+    result = follow_up(
+        "nice-ng239", START, route="im", response="improved", cause_addressed=True,
+        conditions=["coeliac_disease"],
+    )  # fmt: skip
+    assert [a.rule for a in result.advice] == ["nice_im_cause_resolved"]
+
+
+def test_stopping_in_pregnancy_or_breastfeeding_comes_with_a_caveat() -> None:
+    result = follow_up(
+        "nice-ng239", START, route="oral", response="improved", cause_addressed=True,
+        pregnant_or_lactating=True,
+    )  # fmt: skip
+    assert any("discuss with the doctor before stopping" in n.text.en for n in result.notes)
+    plain = follow_up("nice-ng239", START, route="oral", response="improved", cause_addressed=True)
+    assert not any("before stopping" in n.text.en for n in plain.notes)
+
+
+def test_nhg_haemoglobin_checks_are_for_anaemia() -> None:
+    """Farmacotherapeutisch Kompas (megaloblastic anaemia): check Hb at 4 and 8-10 weeks."""
+    anaemic = follow_up("nhg-anemie", START, anaemic=True)
+    assert [r.rule for r in anaemic.reviews] == ["nhg_hb_4_weeks", "nhg_hb_8_10_weeks"]
+    not_anaemic = follow_up("nhg-anemie", START, anaemic=False)
+    assert not_anaemic.reviews == ()
+    assert any("no review interval" in n.text.en for n in not_anaemic.notes)
+
+
+def test_gelderse_vallei_has_follow_up_notes_instead_of_an_error() -> None:
+    result = follow_up("gelderse-vallei", START)
+    assert result.reviews == () and "no review schedule" in result.notes[0].text.en
+
+
+def test_nice_workup_asks_for_if_antibodies_before_the_first_injection() -> None:
+    case = {"results": [{"test": "b12", "value": 100, "unit": "pmol/L"}]}
+    result = workup(case, "nice-ng239")
+    assert "if_ab" in {t.test for t in result.next_tests}
+    rules = {f.rule for f in result.findings}
+    assert {"wu_nice_ifab", "wu_ifab_before_first_injection"} <= rules

@@ -28,7 +28,9 @@ def test_nice_and_nhg_disagree_on_one_symptom_plus_metformin() -> None:
     assert (nice.test_now, nice.first_test) == ("yes", "b12")
     assert nhg.test_now == "no"
     assert "BMJ 2024;385:q1019" in nice.decided_by.source
-    assert "NHG LESA" in nhg.decided_by.source
+    assert "bmj-2024-nice-ng239-summary" in nice.decided_by.source_ids
+    assert nhg.decided_by.source_ids == ("nhg-lesa-b12-2018",)
+    assert "Laboratoriumdiagnostiek Vitamine B12-deficiëntie (LESA)" in nhg.decided_by.source
     assert nhg.decided_by.rule == "nhg_no_routine_metformin_acid_blocker"
 
 
@@ -79,7 +81,7 @@ def test_be_review_screens_bariatric_patients_wishing_to_conceive() -> None:
 def test_seed_001_tests_before_folic_acid_for_a_wish_to_conceive() -> None:
     result = screen({"sex": "female", "wish_to_conceive": True}, "b12-tekort-nl")
     assert result.test_now == "yes"
-    assert "folic_acid_before_b12" in {a.code for a in result.alerts}
+    assert "folic_acid_preconception_b12" in {a.code for a in result.alerts}
 
 
 def test_gelderse_vallei_children_neurological() -> None:
@@ -134,10 +136,10 @@ def test_loader_errors_name_file_table_rule_and_field() -> None:
     )
 
 
-def test_loader_requires_a_status_per_source() -> None:
+def test_loader_refuses_a_source_id_that_is_not_in_the_bibliography() -> None:
     raw = _nice_raw()
-    del raw["sources"]["bmj"]["status"]  # type: ignore[index]
-    with pytest.raises(KnowledgeError, match=r"sources\.bmj\.status"):
+    raw["sources"].append("nice-ng999")  # type: ignore[union-attr]
+    with pytest.raises(KnowledgeError, match=r"sources\[\d+\]: unknown source id 'nice-ng999'"):
         parse_care_rules(
             raw, "screening/bad.yaml", default_knowledge().rule_catalogues, tuple(OUTPUTS)
         )
@@ -159,3 +161,69 @@ def test_loader_finds_gaps_in_first_tables() -> None:
         parse_care_rules(
             raw, "screening/bad.yaml", default_knowledge().rule_catalogues, tuple(OUTPUTS)
         )
+
+
+def test_nice_does_not_cover_children() -> None:
+    """NICE NG239: 'Vitamin B12 deficiency in over 16s'; the draft: 'people aged 16 and over'."""
+    child = screen({"age": 10, "symptoms": ["developmental_delay"], "diet": "vegan"}, "nice-ng239")
+    assert (child.test_now, child.decided_by.rule) == ("not_covered", "nice_under_16")
+    assert "paediatric advice" in child.decided_by.text.en
+    assert (
+        screen({"age": 15.9, "diet": "vegan", "symptoms": ["fatigue"]}, "nice-ng239").test_now
+        == "not_covered"
+    )
+    assert (
+        screen({"age": 16, "diet": "vegan", "symptoms": ["fatigue"]}, "nice-ng239").test_now
+        == "yes"
+    )
+
+
+def test_nice_neurological_symptoms_without_a_risk_factor_are_not_dismissed() -> None:
+    """Pulse: 'clinical judgement often leads to testing of those with symptoms who may not fall
+    into a typical at-risk group'."""
+    result = screen({"symptoms": ["paraesthesia"]}, "nice-ng239")
+    assert result.test_now == "no" and result.decided_by.rule == "nice_neurological_no_risk"
+    assert "does not forbid a test" in result.decided_by.text.en
+    assert "consider other causes" not in result.decided_by.text.en
+
+
+@pytest.mark.parametrize("pack", ["nice-ng239", "nhg-anemie"])
+def test_no_screening_test_for_someone_already_on_b12_treatment(pack: str) -> None:
+    """BNSSG: do not send requests for B12 levels for patients on long-term replacement;
+    NHG-Standpunt: checking the level during treatment is generally not useful."""
+    person = {"medications": ["b12_injection"], "symptoms": ["paraesthesia"], "diet": "vegan"}
+    result = screen(person, pack)
+    assert result.test_now == "no"
+    assert "do not stop treatment" in result.decided_by.text.en
+
+
+def test_a_pregnant_woman_on_folic_acid_is_told_to_keep_taking_it() -> None:
+    result = screen(
+        {"sex": "female", "pregnant": True, "medications": ["folic_acid"]}, "b12-tekort-nl"
+    )
+    assert (result.test_now, result.first_test) == ("yes", "holotc")
+    assert "keep taking folic acid" in result.decided_by.text.en
+    assert "blijf foliumzuur gebruiken" in result.decided_by.text.nl
+    assert "folic_acid_pregnancy_check_b12" in {a.code for a in result.alerts}
+
+
+def test_nhg_counts_leg_weakness_and_visual_disturbance_as_neurological() -> None:
+    """LESA: 'neurologische symptomen (met name paresthesieën en ataxie)' - 'met name' is not
+    'only'."""
+    assert screen({"symptoms": ["leg_weakness"]}, "nhg-anemie").test_now == "consider"
+    assert screen({"symptoms": ["visual_disturbance"]}, "nhg-anemie").test_now == "consider"
+    assert screen({"symptoms": ["fatigue"]}, "nhg-anemie").test_now == "no"
+
+
+@pytest.mark.parametrize("pack", ["gelderse-vallei", "be-review"])
+def test_sources_with_total_b12_cut_offs_ask_for_total_b12(pack: str) -> None:
+    person = {"symptoms": ["paraesthesia"], "diet": "vegan", "conditions": ["gastric_bypass"]}
+    assert screen(person, pack).first_test == "total_b12"
+
+
+def test_nice_risk_factors_include_radiotherapy_and_family_autoimmunity() -> None:
+    """Pulse (NICE Box 1): 'radiotherapy to the abdomen or pelvis'; 'a family history of vitamin
+    B12 deficiency or autoimmune conditions'."""
+    for condition in ("abdominal_pelvic_radiotherapy", "family_history_autoimmune"):
+        result = screen({"conditions": [condition], "symptoms": ["fatigue"]}, "nice-ng239")
+        assert result.test_now == "yes", condition

@@ -72,14 +72,40 @@ def test_skip_weekends_keeps_minimum_interval() -> None:
     assert all((b - a).days >= 3 for a, b in itertools.pairwise(loading))
 
 
-def test_pregnancy_doubles_the_maintenance_frequency() -> None:
+def test_a_guidelines_regimen_is_not_doubled_in_pregnancy() -> None:
+    """Only the patient association doubles maintenance in pregnancy; NICE, the NHG and the
+    Belgian review do not, so their regimens stay as written."""
+    for regimen in ("nhg-im-hydroxo", "nice-im", "nice-im-neuro", "be-im-loading"):
+        extra = {"loading_doses": 3} if regimen == "nice-im-neuro" else {}
+        normal = plan(regimen, START, **extra)
+        pregnant = plan(regimen, START, pregnant=True, **extra)
+        assert _phase(pregnant, "maintenance") == _phase(normal, "maintenance"), regimen
+        assert not pregnant.adjustments
+
+
+def test_the_patient_associations_doubling_is_applied_only_on_request_and_labelled() -> None:
+    """Stichting B12 Tekort: 'is het verstandig om gedurende deze situatie de frequentie van de
+    onderhoudsdosering te verdubbelen'."""
     normal = _phase(plan("nhg-im-hydroxo", START), "maintenance")
-    pregnant = plan("nhg-im-hydroxo", START, pregnant=True)
+    pregnant = plan("nhg-im-hydroxo", START, pregnant=True, adjust=["pregnancy_lactation"])
     doubled = _phase(pregnant, "maintenance")
     assert doubled[0] == dt.date(2026, 3, 1)  # one month after the last loading dose
     assert len(doubled) >= 2 * len(normal) - 1
-    assert pregnant.adjustments
-    assert _phase(plan("nhg-im-hydroxo", START, lactating=True), "maintenance") == doubled
+    assert "Patient-association advice (Stichting B12 Tekort)" in pregnant.adjustments[0].en
+    lactating = plan("nhg-im-hydroxo", START, lactating=True, adjust=["pregnancy_lactation"])
+    assert _phase(lactating, "maintenance") == doubled
+    not_pregnant = plan("nhg-im-hydroxo", START, adjust=["pregnancy_lactation"])
+    assert _phase(not_pregnant, "maintenance") == normal
+    with pytest.raises(InputError, match="im regimens only"):
+        plan("oral-1mg", START, pregnant=True, adjust=["pregnancy_lactation"])
+    with pytest.raises(InputError, match="unknown adjustment"):
+        plan("nice-im", START, adjust=["triple"])
+
+
+def test_oral_treatment_can_take_its_reviews_from_nice() -> None:
+    """NASGP on NICE: reviewed after 1 month in those pregnant or breastfeeding."""
+    result = plan("oral-1mg", START, lactating=True, followup_pack="nice-ng239")
+    assert [r.date for r in result.reviews] == [dt.date(2026, 2, 5)]
 
 
 def test_belgian_scheme_loads_six_mg_then_offers_two_maintenance_forms() -> None:

@@ -81,7 +81,8 @@ def test_compare_shows_packs_disagreeing_with_sources() -> None:
     assert by_pack["nice-ng239"]["deficiency"] == "indeterminate"  # 180-350 ng/L
     assert by_pack["gelderse-vallei"]["deficiency"] == "likely"  # 147.6 < 150 pmol/L
     assert by_pack["nhg-anemie"]["deficiency"] == "likely"
-    assert by_pack["bsh-2014"]["deficiency"] == "unlikely"  # not below 200 ng/L
+    # BSH: "148 pmol/L (200 ng/L)"; the first-stated 148 pmol/L is the edge, 200 ng/L = 147.6
+    assert by_pack["bsh-2014"]["deficiency"] == "likely"
     for result in by_pack.values():
         assert result["findings"] and all(f["source"] for f in result["findings"])
     code, out, _ = run("compare", "b12=200ng/L")
@@ -172,3 +173,97 @@ def test_arbitrary_json_never_crashes(case: object) -> None:
 def test_arbitrary_flag_strings_never_crash(tokens: list[str]) -> None:
     code, _, err = run("assess", *tokens, "--pack", "gelderse-vallei", stdin="")
     assert code in (0, 2), err
+
+
+# --- Dutch throughout ------------------------------------------------------------------------
+
+ENGLISH = (
+    "deficiency", "likely", "unlikely", "indeterminate", "unknown", "SEVERE", "next test",
+    "reflex", "same sample", "advised", "CRITICAL", "WARNING", "warning:", "source", "Source:",
+    "loading", "maintenance", "Reviews", "Note:", "If improved", "Follow-up under", "test now",
+    "first test", "re-test", "why:", "Next test", "Cause work-up", "Every pack",
+    "laboratory cut-offs", "patient leaflet", " ug ", "not used", "measured", "total B12",
+    "active B12", "homocysteine", "folate", "the ", " and ", " with ",
+)  # fmt: skip
+
+
+def _names() -> list[str]:
+    """What may stay as it is in Dutch output: citations (document titles, publishers and
+    addresses), ids of rules, alerts, packs, tests and sources, and the disclaimer's ids."""
+    from cobalamin import default_knowledge
+
+    knowledge = default_knowledge()
+    names = [ref.citation() for ref in knowledge.sources.values()]
+    names += list(knowledge.sources) + list(knowledge.alerts) + list(knowledge.analytes)
+    packs = [knowledge.pack(p) for p in knowledge.packs.ids()]
+    packs += [knowledge.safety.pack, knowledge.workup.pack]
+    packs += [knowledge.screening(p).pack for p in knowledge.screening_pack_ids()]
+    names += [r.id for p in packs for t in p.tables for r in t.rules] + [p.id for p in packs]
+    names += [p.sha256[:12] for p in packs if p.sha256]
+    return sorted(set(names), key=len, reverse=True)
+
+
+def _english_left(output: str) -> list[str]:
+    text = " ".join(output.split())  # rich wraps long lines
+    for name in _names():
+        text = text.replace(name, " ")
+    return [word for word in ENGLISH if word in text]
+
+
+DUTCH_COMMANDS = [
+    ["assess", "b12=180pmol/L", "--pack", "gelderse-vallei", "--pregnant", "--sex", "female",
+     "--medication", "folic_acid", "--symptom", "paraesthesia"],
+    ["assess", "b12=400pmol/L", "hcy=30umol/L", "if_ab=positive", "hb=100g/L", "--pack",
+     "nice-ng239", "--medication", "nitrous_oxide", "--symptom", "paraesthesia"],
+    ["assess", "b12=1500pmol/L", "holotc=20pmol/L", "--pack", "b12-tekort-nl", "--pregnant",
+     "--medication", "b12_injection"],
+    ["assess", "b12=60pmol/L", "mma=0.5umol/L", "folate=3nmol/L", "--pack", "be-review",
+     "--age", "8"],
+    ["assess", "b12=300pg/mL", "--pack", "bsh-2014", "--symptom", "glossitis"],
+    ["compare", "b12=200pmol/L", "hb=5mmol/L"],
+    ["screen", "--sex", "female", "--pregnant", "--medication", "folic_acid", "--age", "30"],
+    ["screen", "--age", "10", "--symptom", "developmental_delay", "--diet", "vegan"],
+    ["plan", "--regimen", "nhg-im-hydroxo", "--start", "2026-01-05", "--pregnant",
+     "--adjust", "pregnancy_lactation"],
+    ["plan", "--regimen", "oral-1mg", "--start", "2026-01-05", "--pack", "nice-ng239"],
+    ["follow-up", "--start", "2026-01-05", "--pack", "nice-ng239", "--route", "oral",
+     "--response", "improved", "--cause-addressed", "--lactating"],
+    ["follow-up", "--start", "2026-01-05", "--pack", "nhg-anemie", "--not-anaemic"],
+]  # fmt: skip
+
+
+def wide(*args: str) -> tuple[int, str, str]:
+    """Run with a wide terminal, so no citation is wrapped."""
+    result = runner.invoke(app, list(args), env={"COLUMNS": "5000"})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_dutch_output_is_dutch_in_every_word(tmp_path: Path) -> None:
+    for args in DUTCH_COMMANDS:
+        code, out, err = wide(*args, "--lang", "nl")
+        assert code == 0, (args, err)
+        assert _english_left(out) == [], (args, _english_left(out))
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps({"results": [{"test": "b12", "value": 100, "unit": "pmol/L"}]}))
+    code, out, err = wide("workup", str(case), "--pack", "nhg-anemie", "--lang", "nl")
+    assert code == 0 and _english_left(out) == [], _english_left(out)
+    code, out, _ = run("assess", "b12=180pmol/L", "hb=100g/L", "--lang", "nl", "-f", "json")
+    data = json.loads(out)
+    for item in (*data["findings"], *data["alerts"], *data["next_tests"]):
+        words = " ".join(str(item.get(k, "")) for k in ("text", "reason", "value"))
+        assert _english_left(words) == [], (item, _english_left(words))
+
+
+def test_packs_show_headings_are_dutch() -> None:
+    """The rule listing itself is the pack's own ids and values; its headings are translated."""
+    code, out, _ = wide("packs", "show", "nhg-anemie", "--lang", "nl")
+    assert code == 0
+    assert "Bronnen" in out and "Afkapwaarden" in out and "beslisregel" in out
+    assert "laboratoriumdiagnostiek van vitamine-B12-deficiëntie" in out  # the Dutch title
+
+
+def test_english_output_is_english() -> None:
+    code, out, _ = run("assess", "b12=180pmol/L", "--symptom", "paraesthesia")
+    assert code == 0
+    for dutch in ("tekort", "vervolgtest", "bron", "onbeslist", "totaal"):
+        assert dutch not in " ".join(out.split()).replace("Zwangerschap en B12-tekort", "")

@@ -155,7 +155,10 @@ def test_discovery_lists_the_services_and_their_prefetch(service: Any) -> None:
     assert {"patient", "holotc", "mma", "hb", "ferritin", "folate", "medications"} <= set(
         prefetch_keys
     )
-    assert "hcy" not in prefetch_keys  # nothing NICE or the safety rules read
+    knowledge = default_knowledge()
+    read = set(knowledge.pack("nice-ng239").reads) | set(knowledge.safety.pack.reads)
+    tests = {key for key in prefetch_keys if key in knowledge.analytes}
+    assert tests == read & set(knowledge.analytes)  # exactly the tests the rules read
     assert all(s["description"] and s["title"] for s in services)
 
 

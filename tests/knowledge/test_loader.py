@@ -25,7 +25,7 @@ date: "2026"
 language: en
 description: {en: a toy pack, nl: een speelgoedpakket}
 sources:
-  toy: {citation: "toy source", evidence: convention}
+  - {id: toy, title: a toy source, publisher: tests, year: 2026, kind: cobalamin-convention, note: a toy}
 cutoffs:
   low: {fact: b12, value: 100, unit: pmol/L, source: toy}
   high: {fact: b12, value: 200, unit: pmol/L, source: toy}
@@ -139,7 +139,39 @@ def _rules(*rules: str) -> list[dict[str, Any]]:
                     "low": {"fact": "b12", "value": 100, "unit": "pmol/L", "source": "nobody"}
                 }
             },
-            "unknown source 'nobody'",
+            "unknown source id 'nobody': not in the bibliography",
+        ),
+        (
+            {"sources": ["nice-ng239", "no-such-guideline"]},
+            "sources[1]: unknown source id 'no-such-guideline'",
+        ),
+        (
+            {
+                "cutoffs": {
+                    "low": {"fact": "b12", "value": 100, "unit": "pmol/L", "source": "bsh-2014"}
+                }
+            },
+            "cutoffs.low.source: 'bsh-2014' is not listed under this file's sources",
+        ),
+        (
+            {
+                "tables": _rules(
+                    "{id: a, when: {b12: {lt: low}}, set: {deficiency: likely}, source: [toy, nice-ng239]}"
+                )
+            },
+            "source[1]: 'nice-ng239' is not listed under this file's sources",
+        ),
+        (
+            {"sources": [{"id": "lab", "title": "our report", "kind": "lab-catalogue"}]},
+            "sources[0]: give a publisher or authors",
+        ),
+        (
+            {
+                "sources": [
+                    {"id": "nice-ng239", "title": "x", "publisher": "y", "kind": "guideline"}
+                ]
+            },
+            "'nice-ng239' is a bibliography id",
         ),
         (
             {"description": {"en": "only English"}},
@@ -160,7 +192,9 @@ def test_crossed_cutoffs_in_a_site_pack_are_caught() -> None:
     def resolve(_: str) -> tuple[dict[str, Any], None]:
         return mini(), None
 
-    own = {"lab": {"citation": "the site's own validation", "evidence": "convention"}}
+    own = [{"id": "lab", "title": "the site's own validation", "publisher": "a site",
+            "year": 2026, "kind": "lab-catalogue", "evidence": "VERIFIED",
+            "unavailable_online": "ask the laboratory"}]  # fmt: skip
     low = {"value": 300, "source": "lab", "statement": "our assay's own limit"}
     child = {"id": "site", "extends": "mini", "sources": own, "override": {"cutoffs": {"low": low}}}
     with pytest.raises(PackError, match="overlap"):
@@ -175,7 +209,8 @@ def test_site_pack_extends_and_overrides() -> None:
     result = assess(case, site)
     assert result.deficiency == "indeterminate"
     assert result.reflex_tests == ("mma",)
-    assert site.cutoffs["b12_high"].source == "local_validation"
+    assert site.cutoffs["b12_high"].source == "example-lab-b12-validation-2026"
+    assert site.sources["example-lab-b12-validation-2026"].local
     assert site.cutoffs["b12_low"].canonical == parent.cutoffs["b12_low"].canonical
 
 
@@ -203,10 +238,12 @@ def test_builtin_packs_match_the_json_schema(pack_id: str) -> None:
 
 
 def test_every_number_in_a_builtin_pack_has_a_known_source() -> None:
+    bibliography = default_knowledge().sources
     for pack_id in builtin_pack_ids():
         pack = load_pack(pack_id)
         for cutoff in pack.cutoffs.values():
-            assert cutoff.source in pack.sources, (pack_id, cutoff.name)
+            assert set(cutoff.sources) <= set(pack.sources), (pack_id, cutoff.name)
+            assert set(cutoff.sources) <= set(bibliography), (pack_id, cutoff.name)
 
 
 def test_shipped_schema_file_is_current() -> None:

@@ -40,10 +40,13 @@ def test_the_overridden_cut_off_cites_the_sites_own_source(site: Path) -> None:
     result = assess(GREY, "example-site", knowledge)
     grey = next(f for f in result.findings if f.rule == "gv_b12_grey")
     assert "250 pmol/L" in grey.text.en
-    assert "example-site/local_validation" in grey.source  # the lab's number, the lab's source
+    # the lab's number, the lab's source: its id and a citation saying where to find it
+    assert "example-lab-b12-validation-2026" in grey.source_ids
+    assert "ask the laboratory for document LAB-VAL-B12-2026" in grey.source
+    assert "gelderse-vallei-leaflet" in grey.source_ids  # the rule itself is the leaflet's
     # the parent pack, unchanged, cites only the leaflet
     parent = assess(GREY, "gelderse-vallei", knowledge)
-    assert all("local_validation" not in f.source for f in parent.findings)
+    assert all("example-lab" not in "".join(f.source_ids) for f in parent.findings)
 
 
 def _site_pack(folder: Path, override: dict[str, object]) -> Path:
@@ -59,11 +62,16 @@ def _site_pack(folder: Path, override: dict[str, object]) -> Path:
     [
         ({"value": 250, "unit": "pmol/L", "statement": "ours"}, "override.cutoffs.b12_high.source"),
         (
-            {"value": 250, "unit": "pmol/L", "source": "seed004", "statement": "ours"},
+            {
+                "value": 250,
+                "unit": "pmol/L",
+                "source": "gelderse-vallei-leaflet",
+                "statement": "ours",
+            },
             "override.cutoffs.b12_high.source",  # the parent's source: not the site's own
         ),
         (
-            {"value": 250, "unit": "pmol/L", "source": "local_validation"},
+            {"value": 250, "unit": "pmol/L", "source": "example-lab-b12-validation-2026"},
             "override.cutoffs.b12_high.statement",
         ),
     ],

@@ -22,8 +22,12 @@ def _load() -> list[tuple[str, dict[str, Any]]]:
 
 
 def _results(raw: dict[str, str]) -> list[dict[str, Any]]:
-    out = []
+    """``{b12: 150 pmol/L, if_ab: positive}`` as result objects (a word is a qualitative result)."""
+    out: list[dict[str, Any]] = []
     for test, text in raw.items():
+        if " " not in str(text):
+            out.append({"test": test, "value": str(text)})
+            continue
         value, unit = str(text).split(" ", 1)
         out.append({"test": test, "value": float(value), "unit": unit})
     return out

@@ -33,8 +33,9 @@ def test_the_criterion_is_the_sources_own_number() -> None:
     rule = criteria.hb_rise
     assert SOURCE_SENTENCE in rule.statement
     assert rule.min_rise_fraction == 0.10 and rule.after.weeks == 4
-    citation = knowledge.followup.sources[rule.source].citation
-    assert "Farmacotherapeutisch Kompas" in citation and "10% after 4 weeks" in citation
+    reference = knowledge.sources[rule.source]
+    assert "Farmacotherapeutisch Kompas" in reference.citation()
+    assert reference.note is not None and "10% after 4 weeks" in reference.note
 
 
 @pytest.mark.parametrize(

@@ -114,7 +114,7 @@ def test_self_check_answers_in_plain_dutch_without_javascript(client: TestClient
     answer = text.split('id="answer"')[1].split("</section>")[0]
     assert "Wat u ons vertelde:" in answer  # why: their own answers, in their words
     assert "veganist" in answer and "tintelingen in de vingers" in answer and "foliumzuur" in answer
-    assert "Stop niet met foliumzuur" in text  # never advise stopping folic acid in pregnancy
+    assert "stop niet met uw foliumzuur" in text  # never advise stopping folic acid in pregnancy
     assert "Wanneer naar de dokter" in text and "Wat u niet zelf moet doen" in text
     for jargon in ("onbeslist", "indeterminate", "µmol/L", "pmol/L"):
         assert jargon not in text.split('<details class="for-gp">')[0]
@@ -154,9 +154,9 @@ def test_assess_form_gives_the_cli_verdict_with_sources(client: TestClient) -> N
     text = page.text
     assert "indeterminate" in text
     assert "reflex: the laboratory adds it to the same sample" in text
-    assert 'href="/packs/gelderse-vallei#source-seed004"' in text
-    assert "folic_acid_before_b12" in text
-    assert text.index("folic_acid_before_b12") < text.index("Findings")  # alerts first
+    assert 'href="/packs/gelderse-vallei#source-gelderse-vallei-leaflet"' in text
+    assert "folic_acid_pregnancy_check_b12" in text  # pregnant: keep folic acid, measure B12
+    assert text.index("folic_acid_pregnancy_check_b12") < text.index("Findings")  # alerts first
     from cobalamin import load_pack
 
     assert load_pack("gelderse-vallei").sha256 in text
@@ -210,7 +210,7 @@ def test_plan_page_and_calendar(client: TestClient) -> None:
 
 def test_pack_page_lists_cutoffs_statements_and_sources(client: TestClient) -> None:
     text = client.get("/packs/gelderse-vallei", headers=HTML).text
-    assert 'id="source-seed004"' in text and 'id="rule-gv_b12_grey"' in text
+    assert 'id="source-gelderse-vallei-leaflet"' in text and 'id="rule-gv_b12_grey"' in text
     assert "150.0 pmol/L" in text and "Aanvullend onderzoek nodig" in text
     assert client.get("/packs/nope", headers=HTML).status_code == 404
 

@@ -4,12 +4,14 @@ per guideline pack, from ``data/followup.yaml``."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from cobalamin.assessment import citation_fields
 from cobalamin.errors import InputError
-from cobalamin.knowledge.care_data import add_interval
-from cobalamin.knowledge.followup import FollowUpFile, PackFollowUp
+from cobalamin.knowledge.care_data import Cited, add_interval
+from cobalamin.knowledge.followup import FollowUpFile, Note, PackFollowUp
 from cobalamin.knowledge.model import Text
 from cobalamin.knowledge.registry import Knowledge
 
@@ -34,8 +36,8 @@ def _pack(data: FollowUpFile, pack_id: str) -> PackFollowUp:
     return found
 
 
-def _source(data: FollowUpFile, key: str) -> str:
-    return data.sources[key].describe(key)
+def _cited(knowledge: Knowledge, entry: Cited) -> tuple[str, tuple[str, ...]]:
+    return knowledge.sources.cite(entry.source_ids), entry.source_ids
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class ReviewDate:
     what: Text
     source: str
     statement: str
+    source_ids: tuple[str, ...] = ()
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         return {
@@ -53,7 +56,7 @@ class ReviewDate:
             "until": None if self.until is None else self.until.isoformat(),
             "rule": self.rule,
             "what": self.what.get(lang),
-            "source": self.source,
+            **citation_fields(self.source, self.source_ids),
         }
 
 
@@ -63,6 +66,14 @@ class Advice:
     text: Text
     source: str
     statement: str
+    source_ids: tuple[str, ...] = ()
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "text": self.text.get(lang),
+            **citation_fields(self.source, self.source_ids),
+        }
 
 
 @dataclass(frozen=True)
@@ -82,27 +93,29 @@ class FollowUp:
             "route": self.route,
             "response": self.response,
             "reviews": [r.to_dict(lang) for r in self.reviews],
-            "advice": [
-                {"rule": a.rule, "text": a.text.get(lang), "source": a.source} for a in self.advice
-            ],
-            "notes": [{"text": n.text.get(lang), "source": n.source} for n in self.notes],
+            "advice": [a.to_dict(lang) for a in self.advice],
+            "notes": [n.to_dict(lang) for n in self.notes],
         }
 
 
 def review_dates(
-    data: FollowUpFile,
+    knowledge: Knowledge,
     pack_id: str,
     start: dt.date,
     *,
     pregnant_or_lactating: bool = False,
     wish_to_conceive: bool = False,
+    anaemic: bool | None = None,
 ) -> tuple[ReviewDate, ...]:
-    """The guideline's review dates counted from the start of treatment."""
+    """The guideline's review dates counted from the start of treatment. Reviews of the blood
+    count are left out for a person known not to be anaemic (``anaemic=False``)."""
+    data = knowledge.followup
     flags = {
         "all": True,
         "pregnant_or_lactating": pregnant_or_lactating,
         "not_pregnant_or_lactating": not pregnant_or_lactating,
         "wish_to_conceive": wish_to_conceive,
+        "anaemic": anaemic is not False,
     }
     reviews = [
         ReviewDate(
@@ -110,13 +123,29 @@ def review_dates(
             None if r.window_until is None else add_interval(start, r.window_until),
             r.id,
             r.what.text(),
-            _source(data, r.source),
+            knowledge.sources.cite(r.source_ids),
             r.statement,
+            r.source_ids,
         )
         for r in _pack(data, pack_id).reviews
         if flags[r.applies_to]
     ]
     return tuple(sorted(reviews, key=lambda r: r.date))
+
+
+def _irreversible(knowledge: Knowledge, conditions: Collection[str]) -> list[str]:
+    lasting: set[str] = set()
+    for item in knowledge.followup.irreversible.conditions:
+        if item.startswith("group:"):
+            lasting |= knowledge.vocabulary.group_members("conditions", item[6:])
+        else:
+            lasting.add(item)
+    return sorted(c for c in conditions if c in lasting)
+
+
+def _note_citation(knowledge: Knowledge, note: Note) -> tuple[str, str, tuple[str, ...]]:
+    source, ids = _cited(knowledge, note)
+    return source, note.statement, ids
 
 
 def follow_up(
@@ -129,10 +158,24 @@ def follow_up(
     cause_addressed: bool | None = None,
     pregnant_or_lactating: bool = False,
     wish_to_conceive: bool = False,
+    anaemic: bool | None = None,
+    conditions: Collection[str] = (),
 ) -> FollowUp:
-    """Review dates plus, when a response is given, what the guideline says to do next."""
+    """Review dates plus, when a response is given, what the guideline says to do next.
+
+    A cause named irreversible in ``data/followup.yaml`` (autoimmune gastritis, gastrectomy,
+    ileal resection) cannot be 'addressed': NICE treats it for life."""
     data = knowledge.followup
     pack = _pack(data, pack_id)
+    if cause_addressed and conditions:
+        lasting = _irreversible(knowledge, conditions)
+        if lasting:
+            raise InputError(
+                "cause_addressed",
+                f"{', '.join(lasting)} is a lasting cause: treatment is for life "
+                f"({knowledge.sources.cite(data.irreversible.source_ids)})",
+                "leave out --cause-addressed",
+            )
     if response is not None and response not in RESPONSES:
         raise InputError("response", f"unknown response {response!r}", ", ".join(RESPONSES))
     if route is not None and route not in ("oral", "im"):
@@ -150,25 +193,29 @@ def follow_up(
                     cause_addressed
                 ):
                     continue
-                advice.append(
-                    Advice(
-                        entry.id, entry.advice.text(), _source(data, entry.source), entry.statement
-                    )
-                )
+                source, ids = _cited(knowledge, entry)
+                advice.append(Advice(entry.id, entry.advice.text(), source, entry.statement, ids))
                 break  # first match per route
+    shown = {
+        "all": True,
+        "pregnant_or_lactating": pregnant_or_lactating,
+        "not_anaemic": anaemic is False,
+    }
     notes = tuple(
-        Advice(f"{pack_id}_note_{i + 1}", n.text.text(), _source(data, n.source), n.statement)
+        Advice(f"{pack_id}_note_{i + 1}", n.text.text(), *_note_citation(knowledge, n))
         for i, n in enumerate(pack.notes)
+        if shown[n.applies_to]
     )
     return FollowUp(
         pack=pack_id,
         start=start,
         reviews=review_dates(
-            data,
+            knowledge,
             pack_id,
             start,
             pregnant_or_lactating=pregnant_or_lactating,
             wish_to_conceive=wish_to_conceive,
+            anaemic=anaemic,
         ),
         advice=tuple(advice),
         notes=notes,

@@ -36,5 +36,5 @@ def safety_alerts(
             facts[name] = value
     rules = knowledge.safety
     result = evaluate(rules.pack, facts)
-    fired = [FiredRule(t, r, rules.source_text(r.source)) for t, r in result.fired]
-    return reduce_outcome(fired, case.results, knowledge.alerts).alerts
+    fired = [FiredRule(t, r, *rules.citation(r)) for t, r in result.fired]
+    return reduce_outcome(fired, case.results, knowledge.alerts, knowledge.sources.cite).alerts

@@ -8,9 +8,11 @@ A plan respects each regimen's minimum interval between loading doses; with
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from cobalamin.assessment import citation_fields
 from cobalamin.care.followup import ReviewDate, review_dates
 from cobalamin.errors import InputError
 from cobalamin.knowledge.care_data import Interval, add_interval
@@ -55,12 +57,13 @@ class Plan:
     notes: tuple[Text, ...]
     loading_statement: str | None
     maintenance_statement: str
+    source_ids: tuple[str, ...] = ()
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         return {
             "regimen": self.regimen,
             "title": self.title.get(lang),
-            "source": self.source,
+            **citation_fields(self.source, self.source_ids),
             "status": self.status,
             "start": self.start.isoformat(),
             "until": self.until.isoformat(),
@@ -99,9 +102,15 @@ def plan(
     months: int = 12,
     maintenance_form: str | None = None,
     loading_doses: int | None = None,
+    adjust: Sequence[str] = (),
+    followup_pack: str | None = None,
 ) -> Plan:
     """The dated schedule of a regimen from ``start`` up to ``until`` (default ``months``
-    calendar months after the start: a display window, not a treatment length)."""
+    calendar months after the start: a display window, not a treatment length).
+
+    ``adjust`` names adjustments to apply although the regimen's source does not (such as the
+    patient association's doubling of maintenance in pregnancy); ``followup_pack`` takes the
+    review dates from another guideline than the regimen's own."""
     data = knowledge.regimens
     regimen = data.regimens.get(regimen_id)
     if regimen is None:
@@ -159,7 +168,13 @@ def plan(
             date = _weekday(date + dt.timedelta(days=loading.min_interval_days), shift)
     factor = 1.0
     adjustments: list[Text] = []
-    for name in regimen.adjustments:
+    for name in adjust:
+        if name not in data.adjustments:
+            raise InputError("adjust", f"unknown adjustment {name!r}", ", ".join(data.adjustments))
+        wanted = data.adjustments[name]
+        if wanted.route is not None and wanted.route != regimen.route:
+            raise InputError("adjust", f"{name} changes {wanted.route} regimens only")
+    for name in dict.fromkeys((*regimen.adjustments, *adjust)):
         adjustment = data.adjustments[name]
         if ("pregnant" in adjustment.applies_to and pregnant) or (
             "lactating" in adjustment.applies_to and lactating
@@ -186,20 +201,21 @@ def plan(
     if regimen.note is not None:
         notes.append(regimen.note.text())
     reviews: tuple[ReviewDate, ...] = ()
-    if regimen.followup is not None:
+    review_pack = followup_pack or regimen.followup
+    if review_pack is not None:
         reviews = review_dates(
-            knowledge.followup,
-            regimen.followup,
+            knowledge,
+            review_pack,
             first,
             pregnant_or_lactating=pregnant or lactating,
             wish_to_conceive=wish_to_conceive,
         )
-    sources = "; ".join(data.sources[key].describe(key) for key in (regimen.source, *regimen.also))
     return Plan(
         regimen=regimen_id,
         title=regimen.title.text(),
-        source=sources,
+        source=knowledge.sources.cite(regimen.source_ids),
         status=regimen.status,
+        source_ids=regimen.source_ids,
         start=first,
         until=end,
         doses=tuple(doses),

@@ -36,10 +36,7 @@ class Workup:
             "pack": self.pack,
             "deficiency": self.deficiency,
             "findings": [f.to_dict(lang) for f in self.findings],
-            "next_tests": [
-                {"test": t.test, "reason": t.reason.get(lang), "rule": t.rule, "source": t.source}
-                for t in self.next_tests
-            ],
+            "next_tests": [t.to_dict(lang) for t in self.next_tests],
             "alerts": [a.to_dict(lang) for a in self.alerts],
         }
 
@@ -53,8 +50,8 @@ def workup(case: Case, assessment: Assessment, pack: Pack, knowledge: Knowledge)
     wanted = {pack.id, ANY_PACK} | ({pack.extends} if pack.extends else set())
     selected = replace(rules.pack, tables=tuple(t for t in rules.pack.tables if t.id in wanted))
     result = evaluate(selected, facts)
-    fired = [FiredRule(t, r, rules.source_text(r.source)) for t, r in result.fired]
-    outcome = reduce_outcome(fired, case.results, knowledge.alerts)
+    fired = [FiredRule(t, r, *rules.citation(r)) for t, r in result.fired]
+    outcome = reduce_outcome(fired, case.results, knowledge.alerts, knowledge.sources.cite)
     return Workup(
         pack=pack.id,
         deficiency=assessment.deficiency,

@@ -10,6 +10,7 @@ import cobalamin.cli.clinical as clinical
 import cobalamin.cli.lab as lab
 import cobalamin.cli.records as records
 import cobalamin.cli.serve as serve
+import cobalamin.cli.sources as sources
 
 __all__ = ["app", "main"]
 
@@ -29,6 +30,7 @@ body.register(app)
 lab.register(app)
 records.register(app)
 serve.register(app)
+sources.register(app)
 
 
 def main() -> None:

@@ -159,6 +159,18 @@ def register(app: typer.Typer) -> None:
             int | None,
             typer.Option("--loading-doses", help="Loading doses, for open-ended loading."),
         ] = None,
+        adjust: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--adjust",
+                help="Apply an adjustment the regimen's source does not (repeatable), e.g. "
+                "pregnancy_lactation: the patient association's doubled maintenance.",
+            ),
+        ] = None,
+        review_pack: Annotated[
+            str | None,
+            typer.Option("--pack", "-p", help="Take the review dates from this guideline."),
+        ] = None,
         output_format: Annotated[
             PlanFormat, typer.Option("--format", "-f", help="text, json or ics.")
         ] = PlanFormat.text,
@@ -181,6 +193,8 @@ def register(app: typer.Typer) -> None:
             until=until,
             maintenance_form=maintenance_form,
             loading_doses=loading_doses,
+            adjust=tuple(adjust or ()),
+            followup_pack=review_pack,
         )
         if output_format == PlanFormat.ics:
             from cobalamin.render.ics import plan_ics
@@ -214,6 +228,17 @@ def register(app: typer.Typer) -> None:
         cause_addressed: Annotated[
             bool, typer.Option("--cause-addressed", help="The cause has been addressed.")
         ] = False,
+        condition: Annotated[
+            list[str] | None,
+            typer.Option("--condition", help="A condition id (repeatable), e.g. the cause."),
+        ] = None,
+        anaemic: Annotated[
+            bool | None,
+            typer.Option(
+                "--anaemic/--not-anaemic",
+                help="Whether there was anaemia (blood-count reviews are for anaemia).",
+            ),
+        ] = None,
         pregnant: PregnantOption = False,
         lactating: LactatingOption = False,
         wish_to_conceive: WishOption = False,
@@ -244,6 +269,10 @@ def register(app: typer.Typer) -> None:
             cause_addressed=cause_addressed,
             pregnant_or_lactating=pregnant or lactating,
             wish_to_conceive=wish_to_conceive,
+            anaemic=anaemic,
+            conditions=[
+                knowledge.vocabulary.check("conditions", c, "condition") for c in condition or []
+            ],
         )
         if output_format == Format.json:
             print_json(result.to_dict(lang))

@@ -22,9 +22,9 @@ from cobalamin.cli.common import (
 )
 from cobalamin.defaults import knowledge_for
 from cobalamin.errors import InputError
-from cobalamin.knowledge.model import Pack
 from cobalamin.knowledge.schema import pack_json_schema
 from cobalamin.pipeline import assess as assess_case
+from cobalamin.render.packs import describe_condition, pack_list, pack_summary
 from cobalamin.render.text import assessment_text, verdict
 
 __all__ = ["register"]
@@ -159,28 +159,43 @@ def register(app: typer.Typer) -> None:
         if output == Format.json:
             print_json([r.to_dict(lang.value) for r in results])
             return
-        table = Table(title="Every pack on the same case", show_lines=True)
-        for column in ("pack", "deficiency", "next tests", "why (rule — source)"):
-            table.add_column(column, overflow="fold")
+        texts = knowledge.texts
+        say = lang.value
+        table = Table(title=texts.get("compare.title", say), show_lines=True)
+        for key in ("pack", "deficiency", "next_tests", "why", "alerts"):
+            table.add_column(texts.get(f"compare.{key}", say), overflow="fold")
+        reflex = texts.get("compare.reflex", say)
         for item in results:
-            data = item.to_dict(lang.value)
+            data = item.to_dict(say)
             tests = (
                 ", ".join(
-                    f"{t['test']}{' (reflex)' if t['reflex'] else ''}" for t in data["next_tests"]
+                    texts.get(f"test.{t['test']}", say) + (f" ({reflex})" if t["reflex"] else "")
+                    for t in data["next_tests"]
                 )
                 or "—"
             )
             why = "\n".join(
-                f"{f['text']}\n[dim]{f['rule']} — {f['source']}[/dim]" for f in data["findings"]
+                f"{f['text']}\n[dim]{f['rule']} — {', '.join(f['source_ids'])}[/dim]"
+                for f in data["findings"]
             )
-            label = verdict(knowledge.texts, item.deficiency, lang.value)
-            severe = f" ({knowledge.texts.get('label.severe', lang.value)})" if item.severe else ""
+            alerts = (
+                "\n".join(
+                    f"{texts.get(f'level.{a.level}', say).upper()} {a.code}" for a in item.alerts
+                )
+                or "—"
+            )
+            label = verdict(texts, item.deficiency, say)
+            severe = f" ({texts.get('label.severe', say)})" if item.severe else ""
             table.add_row(
-                f"{item.pack}\n[dim]{item.pack_sha256[:12]}[/dim]", label + severe, tests, why
+                f"{item.pack}\n[dim]{item.pack_sha256[:12]}[/dim]",
+                label + severe,
+                tests,
+                why,
+                alerts,
             )
         console = Console()
         console.print(table)
-        console.print(f"[dim]{results[0].to_dict(lang.value)['disclaimer']}[/dim]")
+        console.print(f"[dim]{results[0].to_dict(say)['disclaimer']}[/dim]")
 
     @packs_app.command("list")
     @handle_errors
@@ -189,21 +204,7 @@ def register(app: typer.Typer) -> None:
         knowledge = knowledge_for(pack_path)
         packs = [knowledge.pack(i) for i in knowledge.packs.ids()]
         if output == Format.json:
-            print_json(
-                [
-                    {
-                        "id": p.id,
-                        "title": p.title,
-                        "publisher": p.publisher,
-                        "date": p.date,
-                        "status": p.status,
-                        "extends": p.extends,
-                        "builtin": knowledge.packs.is_builtin(p.id),
-                        "sha256": p.sha256,
-                    }
-                    for p in packs
-                ]
-            )
+            print_json(pack_list(knowledge))
             return
         table = Table(title="Packs")
         for column in ("id", "title", "publisher", "status", "sha256"):
@@ -221,37 +222,44 @@ def register(app: typer.Typer) -> None:
         lang: LangOption = Lang.en,
     ) -> None:
         """Show a pack's sources, cut-offs and rules."""
-        loaded = knowledge_for(pack_path).pack(pack)
+        knowledge = knowledge_for(pack_path)
+        loaded = knowledge.pack(pack)
         if output == Format.json:
-            print_json(_pack_summary(loaded, lang.value))
+            print_json(pack_summary(loaded, lang.value))
             return
+        texts, say = knowledge.texts, lang.value
         console = Console()
         console.print(
-            f"[bold]{loaded.title}[/bold] ({loaded.id}) — {loaded.publisher}, {loaded.date}, status {loaded.status}"
+            f"[bold]{loaded.title_in(say)}[/bold] ({loaded.id}) — {loaded.publisher}, "
+            f"{loaded.date}, {texts.get('packs.status', say)} {loaded.status}"
         )
         console.print(f"sha256 {loaded.sha256}")
-        console.print(loaded.description.get(lang.value))
-        console.print("\n[bold]Sources[/bold]")
+        console.print(loaded.description.get(say))
+        console.print(f"\n[bold]{texts.get('packs.sources', say)}[/bold]")
         for source in loaded.sources.values():
-            console.print(f"  {source.key} \\[{source.evidence}]: {source.citation}")
-        console.print("\n[bold]Cut-offs[/bold]")
+            console.print(f"  {source.id} \\[{source.kind}]: {source.citation()}")
+        console.print(f"\n[bold]{texts.get('packs.cutoffs', say)}[/bold]")
         for cutoff in loaded.cutoffs.values():
             console.print(
-                f"  {cutoff.name}: {cutoff.fact} {cutoff.display()} — {cutoff.source}"
+                f"  {cutoff.name}: {cutoff.fact} {cutoff.display(say)} — {', '.join(cutoff.sources)}"
                 + (f' — "{cutoff.statement}"' if cutoff.statement else "")
             )
+        when_word, next_word = texts.get("packs.when", say), texts.get("packs.next", say)
         for table in loaded.tables:
-            console.print(f"\n[bold]Table {table.id}[/bold] (hit policy {table.hit_policy})")
+            heading = texts.get("packs.table", say, table=table.id, policy=table.hit_policy)
+            console.print(f"\n[bold]{heading}[/bold]")
             for rule in table.rules:
-                when = " and ".join(_describe(c) for c in rule.when) or "always"
+                when = " & ".join(describe_condition(c, loaded) for c in rule.when) or texts.get(
+                    "packs.always", say
+                )
                 sets = ", ".join(f"{k}={v}" for k, v in rule.sets)
                 tests = ", ".join(
                     f"{t.test}{' reflex' if t.reflex else ''}" for t in rule.next_tests
                 )
                 console.print(
-                    f"  {rule.id}: when {when}"
+                    f"  {rule.id}: {when_word} {when}"
                     + (f" → {sets}" if sets else "")
-                    + (f" → next: {tests}" if tests else "")
+                    + (f" → {next_word}: {tests}" if tests else "")
                 )
 
     @packs_app.command("schema")
@@ -295,33 +303,9 @@ def register(app: typer.Typer) -> None:
             not_computed = knowledge.texts.get("cb12.not_computed", lang.value)
             Console().print(f"{not_computed} {outcome.to_dict(lang.value)['note']}")
         else:
+            bands = {b.category: b for b in knowledge.cb12.categories.bands}
+            band = bands.get(outcome.category or "")
+            label = (band.nl if lang.value == "nl" else band.en) if band else outcome.category
             Console().print(
-                f"cB12 = {outcome.value:.2f} ({outcome.category}). {outcome.to_dict(lang.value)['note']}"
+                f"cB12 = {outcome.value:.2f} ({label}). {outcome.to_dict(lang.value)['note']}"
             )
-
-
-def _describe(comparison: Any) -> str:
-    if comparison.cutoff:
-        return f"{comparison.fact} {comparison.op} {comparison.cutoff}"
-    if comparison.values:
-        return f"{comparison.fact} {comparison.op} {'/'.join(comparison.values)}"
-    if comparison.flag is not None:
-        return f"{comparison.fact} is {str(comparison.flag).lower()}"
-    return f"{comparison.fact} {comparison.op}"
-
-
-def _pack_summary(pack: Pack, lang: str) -> dict[str, Any]:
-    return {
-        "id": pack.id, "sha256": pack.sha256, "title": pack.title, "publisher": pack.publisher, "date": pack.date,
-        "status": pack.status, "extends": pack.extends, "description": pack.description.get(lang),
-        "reads": list(pack.reads),
-        "sources": {k: {"citation": s.citation, "evidence": s.evidence} for k, s in pack.sources.items()},
-        "cutoffs": {k: {"fact": c.fact, "value": c.value, "unit": c.unit, "canonical": c.canonical, "source": c.source, "statement": c.statement} for k, c in pack.cutoffs.items()},
-        "tables": [
-            {"id": t.id, "hit_policy": t.hit_policy, "outputs": list(t.outputs),
-             "rules": [{"id": r.id, "when": [_describe(c) for c in r.when], "set": dict(r.sets),
-                        "next_tests": [{"test": n.test, "reflex": n.reflex} for n in r.next_tests],
-                        "alerts": list(r.alerts), "source": r.source, "statement": r.statement} for r in t.rules]}
-            for t in pack.tables
-        ],
-    }  # fmt: skip

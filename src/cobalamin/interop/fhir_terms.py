@@ -72,8 +72,8 @@ class BibliographyEntry(_Frozen):
 
 
 class CardSources(_Frozen):
-    packs: dict[str, str]
-    alerts: dict[str, str]
+    packs: dict[str, str]  # pack id -> bibliography id of the guideline behind it
+    alerts: dict[str, str] = {}  # alert code -> bibliography id (default: the alert's first)
 
 
 class EhrTerms(_Frozen):
@@ -88,12 +88,26 @@ class EhrTerms(_Frozen):
     b12_lab_tests: tuple[str, ...]
     verdict_indicator: dict[str, Indicator]
     severe_indicator: Indicator
-    bibliography: dict[str, BibliographyEntry]
     card_sources: CardSources
+    bibliography: dict[str, BibliographyEntry] = {}  # filled from data/sources.yaml
 
     @classmethod
     def load(cls, knowledge: Knowledge) -> EhrTerms:
-        return cls.read(knowledge.data_folder / "ehr.yaml")
+        """The data file, with card titles and URLs from the bibliography (one place)."""
+        terms = cls.read(knowledge.data_folder / "ehr.yaml")
+        entries = {
+            ref.id: BibliographyEntry(title=ref.title, url=ref.link)
+            for ref in knowledge.sources.values()
+        }
+        alerts = {
+            code: definition.source_ids[0]
+            for code, definition in knowledge.alerts.items()
+            if definition.source_ids
+        }
+        cards = CardSources(
+            packs=terms.card_sources.packs, alerts={**alerts, **terms.card_sources.alerts}
+        )
+        return terms.model_copy(update={"bibliography": entries, "card_sources": cards})
 
     @classmethod
     def read(cls, path: Path) -> EhrTerms:

@@ -1,4 +1,6 @@
-"""The alert catalogue: stable codes with a level, texts and a source (data/alerts.yaml)."""
+"""The alert catalogue: stable codes with a level, texts and their sources (data/alerts.yaml).
+
+Sources are bibliography ids; ``Knowledge.sources`` checks that each one exists."""
 
 from __future__ import annotations
 
@@ -25,7 +27,12 @@ class _Entry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     level: Literal["info", "warning", "critical"]
     text: _Texts
-    source: str
+    source: str | list[str]
+    statement: str | None = None
+
+    @property
+    def source_ids(self) -> tuple[str, ...]:
+        return (self.source,) if isinstance(self.source, str) else tuple(self.source)
 
 
 class _AlertFile(RootModel[dict[str, _Entry]]):
@@ -37,7 +44,8 @@ class AlertDefinition:
     code: str
     level: Literal["info", "warning", "critical"]
     text: Text
-    source: str
+    source_ids: tuple[str, ...]  # bibliography ids
+    statement: str | None = None
 
 
 class AlertCatalogue(Mapping[str, AlertDefinition]):
@@ -51,7 +59,9 @@ class AlertCatalogue(Mapping[str, AlertDefinition]):
         entries = load_model(path, _AlertFile).root
         return cls(
             {
-                code: AlertDefinition(code, e.level, Text(e.text.en, e.text.nl), e.source)
+                code: AlertDefinition(
+                    code, e.level, Text(e.text.en, e.text.nl), e.source_ids, e.statement
+                )
                 for code, e in entries.items()
             }
         )

@@ -1,4 +1,4 @@
-"""Shared pieces of the care data files that are not decision tables: texts, sources and
+"""Shared pieces of the care data files that are not decision tables: texts, citations and
 intervals (read with ``cobalamin.datafiles.load_model``)."""
 
 from __future__ import annotations
@@ -6,13 +6,12 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cobalamin.knowledge.model import Text
 
-__all__ = ["Bilingual", "DataSource", "Interval", "Strict", "add_interval"]
+__all__ = ["Bilingual", "Cited", "Interval", "Strict", "add_interval"]
 
 
 class Strict(BaseModel):
@@ -30,13 +29,15 @@ class Bilingual(Strict):
         return self.nl if lang == "nl" else self.en
 
 
-class DataSource(Strict):
-    citation: str
-    status: Literal["VERIFIED", "SECONDARY", "SEED"]
-    url: str | None = None
+class Cited(Strict):
+    """An entry with a ``source``: one bibliography id or a list of ids (``Knowledge.sources``
+    checks that each exists)."""
 
-    def describe(self, key: str) -> str:
-        return f"{key}: {self.citation} [{self.status}]"
+    source: str | list[str] = Field(min_length=1)
+
+    @property
+    def source_ids(self) -> tuple[str, ...]:
+        return (self.source,) if isinstance(self.source, str) else tuple(self.source)
 
 
 class Interval(Strict):

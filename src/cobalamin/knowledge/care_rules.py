@@ -10,8 +10,7 @@ by the pack loader's own ``RuleFileReader``, so its tables are ``Pack`` tables t
   (missing when no pack ran, e.g. in ``screen``);
 - cut-offs on facts that are not lab tests (``days_since_b12_injection``) are given in the
   fact's own unit;
-- every source carries a ``status`` (VERIFIED, SECONDARY or SEED); UNVERIFIED facts are not
-  encoded.
+- sources are bibliography ids, like a pack's; UNVERIFIED facts are not encoded.
 """
 
 from __future__ import annotations
@@ -20,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cobalamin.datafiles import read_yaml_document
 from cobalamin.knowledge.facts import FactSpec
 from cobalamin.knowledge.loader import RuleCatalogues, RuleFileReader
-from cobalamin.knowledge.model import DEFICIENCY_VALUES, Pack, Source
+from cobalamin.knowledge.model import DEFICIENCY_VALUES, Pack, Rule
+from cobalamin.knowledge.sources import fast_yaml_document
 
 __all__ = [
     "SCREENING_OUTPUTS",
@@ -34,10 +33,9 @@ __all__ = [
     "parse_care_rules",
 ]
 
-STATUSES = ("VERIFIED", "SECONDARY", "SEED")
 SCREENING_OUTPUTS: dict[str, tuple[str, ...]] = {
-    "test_now": ("yes", "consider", "no"),
-    "first_test": ("b12", "holotc", "hcy", "none"),
+    "test_now": ("yes", "consider", "no", "not_covered"),
+    "first_test": ("b12", "total_b12", "holotc", "hcy", "none"),
     "retest": ("if_symptoms", "periodic", "not_stated", "none"),
 }
 _KEYS = {"id", "title", "publisher", "date", "language", "description", "sources", "cutoffs",
@@ -46,17 +44,15 @@ _KEYS = {"id", "title", "publisher", "date", "language", "description", "sources
 
 @dataclass(frozen=True)
 class CareRules:
-    """A care rule file: a Pack (for the engine) plus each source's evidence status."""
+    """A care rule file: a Pack the engine runs (and the batch compiler compiles)."""
 
     pack: Pack
-    status: dict[str, str]  # source key -> VERIFIED | SECONDARY | SEED
     for_pack: str | None = None  # the guideline pack these rules belong to (screening)
 
-    def source_text(self, key: str | None) -> str:
-        if key is None:
-            return self.pack.id
-        source: Source = self.pack.sources[key]
-        return f"{self.pack.id}/{key}: {source.citation} [{self.status[key]}]"
+    def citation(self, rule: Rule) -> tuple[str, tuple[str, ...]]:
+        """The readable citation of a rule and the source ids behind it."""
+        ids = self.pack.citation_ids(rule)
+        return self.pack.cite(ids), ids
 
 
 def derived_facts() -> dict[str, FactSpec]:
@@ -84,15 +80,6 @@ def parse_care_rules(
             sorted(unknown)[0], f"unknown field (allowed: {', '.join(sorted(_KEYS))})"
         )
     sources = reader.sources(raw.get("sources"))
-    status: dict[str, str] = {}
-    for key, entry in raw["sources"].items():
-        value = entry.get("status")
-        if value not in STATUSES:
-            raise reader.error(
-                f"sources.{key}.status",
-                f"must be {', '.join(STATUSES)} (UNVERIFIED facts are not encoded)",
-            )
-        status[key] = value
     cutoffs = {
         name: reader.cutoff(name, entry, sources, f"cutoffs.{name}")
         for name, entry in (raw.get("cutoffs") or {}).items()
@@ -104,9 +91,11 @@ def parse_care_rules(
         extra_facts=derived_facts(),
         required_outputs=required_outputs,
     )
+    titles = reader.title(reader.require(raw, "title", "", object))
     pack = Pack(
         id=reader.require(raw, "id", ""),
-        title=reader.require(raw, "title", ""),
+        title=titles.en,
+        titles=titles,
         publisher=reader.require(raw, "publisher", ""),
         date=str(reader.require(raw, "date", "", object)),
         language=reader.require(raw, "language", ""),
@@ -120,14 +109,14 @@ def parse_care_rules(
     for_pack = raw.get("pack")
     if for_pack is not None and not isinstance(for_pack, str):
         raise reader.error("pack", "must be a pack id")
-    return CareRules(pack, status, for_pack)
+    return CareRules(pack, for_pack)
 
 
 def load_care_rules(
     path: Path, catalogues: RuleCatalogues, required_outputs: tuple[str, ...] = ()
 ) -> CareRules:
     """Care rules from a YAML file; errors carry the file's line and column."""
-    document = read_yaml_document(path)
+    document = fast_yaml_document(path)
     reader = RuleFileReader(str(path), catalogues, document)
     return parse_care_rules(document.data, str(path), catalogues, required_outputs, reader)
 
@@ -135,7 +124,7 @@ def load_care_rules(
 def load_screening_rules(path: Path, catalogues: RuleCatalogues) -> CareRules:
     """One guideline's screening rules: they must set the screening outputs, with known words,
     and name the pack they belong to as their file name does."""
-    document = read_yaml_document(path)
+    document = fast_yaml_document(path)
     reader = RuleFileReader(str(path), catalogues, document)
     rules = parse_care_rules(document.data, str(path), catalogues, tuple(SCREENING_OUTPUTS), reader)
     for table in rules.pack.tables:

@@ -22,7 +22,7 @@ class AgeTerm(_Open):
     scale_years: float = Field(gt=0)
     exponent: float
     status: str
-    source: str
+    source: str | list[str]
 
 
 class CB12Band(_Open):
@@ -34,7 +34,7 @@ class CB12Band(_Open):
 
 
 class _Categories(_Open):
-    source: str
+    source: str | list[str]
     bands: tuple[CB12Band, ...] = Field(min_length=1)
 
 

@@ -10,7 +10,7 @@ is enough, so checking the product of representatives is exact.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import combinations, pairwise, product
+from itertools import combinations, islice, pairwise, product
 
 from cobalamin.knowledge.facts import FactSpec
 from cobalamin.knowledge.logic import FactValue, rule_matches
@@ -83,12 +83,13 @@ def check_coverage(table: Table, facts: Mapping[str, FactSpec]) -> str | None:
         size *= len(domain)
     if size > _MAX_COMBINATIONS:
         return f"reads too many inputs to check ({size} combinations); split the table"
+    enough = 2 if table.hit_policy == "unique" else 1  # a first table needs one match only
     for combo in product(*domains):
         env = dict(zip(names, combo, strict=True))
-        matched = [r.id for r in table.rules if rule_matches(r, env)]
+        matched = list(islice((r.id for r in table.rules if rule_matches(r, env)), enough))
         if not matched:
             return f"gap: no rule covers {_describe(names, combo)}"
-        if table.hit_policy == "unique" and len(matched) > 1:
+        if len(matched) > 1:
             return (
                 f"overlap: rules {matched[0]} and {matched[1]} both match {_describe(names, combo)}"
             )

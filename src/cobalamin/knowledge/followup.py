@@ -5,37 +5,49 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from cobalamin.knowledge.care_data import Bilingual, DataSource, Interval, Strict
+from cobalamin.knowledge.care_data import Bilingual, Cited, Interval, Strict
 
-__all__ = ["FollowUpFile", "Note", "PackFollowUp", "ResponseRule", "ReviewRule"]
+__all__ = [
+    "FollowUpFile",
+    "IrreversibleCauses",
+    "Note",
+    "PackFollowUp",
+    "ResponseRule",
+    "ReviewRule",
+]
 
 
-class ReviewRule(Strict):
+class ReviewRule(Cited):
     id: str
     after: Interval
     window_until: Interval | None = None
     applies_to: Literal[
-        "all", "pregnant_or_lactating", "not_pregnant_or_lactating", "wish_to_conceive"
+        "all", "pregnant_or_lactating", "not_pregnant_or_lactating", "wish_to_conceive", "anaemic"
     ]
     what: Bilingual
-    source: str
     statement: str
 
 
-class ResponseRule(Strict):
+class ResponseRule(Cited):
     id: str
     response: Literal["improved", "not_improved", "new_symptoms"]
     cause_addressed: bool | None = None
     advice: Bilingual
-    source: str
     statement: str
 
 
-class Note(Strict):
+class Note(Cited):
     text: Bilingual
-    source: str
+    statement: str
+    applies_to: Literal["all", "pregnant_or_lactating", "not_anaemic"] = "all"
+
+
+class IrreversibleCauses(Cited):
+    """Causes after which treatment is for life: 'cause addressed' cannot be said of them."""
+
+    conditions: list[str] = Field(min_length=1)  # vocabulary ids or group:<name>
     statement: str
 
 
@@ -46,16 +58,5 @@ class PackFollowUp(Strict):
 
 
 class FollowUpFile(Strict):
-    sources: dict[str, DataSource]
+    irreversible: IrreversibleCauses
     packs: dict[str, PackFollowUp]
-
-    @model_validator(mode="after")
-    def _sources_known(self) -> FollowUpFile:
-        for pack_id, pack in self.packs.items():
-            items: list[ReviewRule | ResponseRule | Note] = [*pack.reviews, *pack.notes]
-            for entries in pack.responses.values():
-                items.extend(entries)
-            for item in items:
-                if item.source not in self.sources:
-                    raise ValueError(f"packs.{pack_id}: unknown source {item.source!r}")
-        return self

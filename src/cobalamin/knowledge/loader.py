@@ -29,14 +29,15 @@ from cobalamin.knowledge.model import (
     NextTest,
     Pack,
     Rule,
-    Source,
     Table,
     Text,
 )
+from cobalamin.knowledge.sources import Reference, reference_from, source_ids, unknown_source
 from cobalamin.units import to_canonical
 from cobalamin.vocabulary import Vocabulary
 
 __all__ = [
+    "EDGE_TOLERANCE",
     "PackResolver",
     "RuleCatalogues",
     "RuleFileReader",
@@ -51,6 +52,11 @@ _PACK_KEYS = {
     "sources", "cutoffs", "override", "tables",
 }  # fmt: skip
 _RULE_KEYS = {"id", "when", "set", "next_tests", "alerts", "finding", "source", "statement"}
+# A result within one part in 10^9 of a cut-off is *at* the cut-off. Unit conversion leaves
+# float noise in the last digits (0.18 ng/mL and 180 pg/mL differ by one ulp once converted), so
+# every comparison absorbs it: the value at an edge classifies the same in every spelling and
+# unit system. No laboratory reports nine significant digits.
+EDGE_TOLERANCE = 1e-9
 
 PackResolver = Callable[[str], tuple[dict[str, Any], YamlDocument | None]]
 
@@ -63,6 +69,7 @@ class RuleCatalogues:
     vocabulary: Vocabulary
     facts: Mapping[str, FactSpec]
     alerts: AlertCatalogue
+    sources: Mapping[str, Reference]  # the bibliography (data/sources.yaml)
 
 
 class RuleFileReader:
@@ -105,28 +112,64 @@ class RuleFileReader:
             for name in _PLACEHOLDER.findall(text):
                 if name not in cutoffs:
                     raise self.error(f"{where}.{lang}", f"placeholder {{{name}}} names no cut-off")
-            rendered[lang] = _PLACEHOLDER.sub(lambda m: cutoffs[m.group(1)].display(), text)
+            rendered[lang] = _PLACEHOLDER.sub(_shown_cutoff(cutoffs, lang), text)
         return Text(rendered["en"], rendered["nl"])
 
-    def sources(self, raw: Any) -> dict[str, Source]:
-        if not isinstance(raw, dict) or not raw:
-            raise self.error("sources", "must list at least one source")
-        sources = {}
-        for key, entry in raw.items():
-            where = f"sources.{key}"
-            if not isinstance(entry, dict):
-                raise self.error(where, "must be a mapping with citation and evidence")
-            evidence = self.require(entry, "evidence", where)
-            if evidence not in ("primary", "secondary", "seed", "convention"):
-                raise self.error(
-                    f"{where}.evidence", "must be primary, secondary, seed or convention"
-                )
-            sources[key] = Source(
-                key, self.require(entry, "citation", where), evidence, entry.get("url")
-            )
-        return sources
+    def title(self, raw: Any) -> Text:
+        """A title: one text (the same in both languages) or {en, nl}."""
+        if isinstance(raw, str) and raw.strip():
+            return Text(raw, raw)
+        if isinstance(raw, dict):
+            return self.text(raw, "title", {})
+        raise self.error("title", "must be a text or {en: ..., nl: ...}")
 
-    def cutoff(self, name: str, entry: Any, sources: Mapping[str, Source], where: str) -> Cutoff:
+    def sources(self, raw: Any) -> dict[str, Reference]:
+        """The ``sources:`` list: bibliography ids, or a site's own sources written inline."""
+        if not isinstance(raw, list) or not raw:
+            raise self.error(
+                "sources",
+                "must list the bibliography ids this file cites (data/sources.yaml), "
+                "and any local source of the site as {id, title, publisher, date, kind, url}",
+            )
+        bibliography = self.catalogues.sources
+        found: dict[str, Reference] = {}
+        for index, entry in enumerate(raw):
+            where = f"sources[{index}]"
+            if isinstance(entry, str):
+                if entry not in bibliography:
+                    raise self.error(where, unknown_source(entry))
+                reference = bibliography[entry]
+            elif isinstance(entry, dict):
+                key = entry.get("id")
+                if not isinstance(key, str) or not key:
+                    raise self.error(f"{where}.id", "a local source needs an id")
+                if key in bibliography:
+                    raise self.error(
+                        f"{where}.id", f"{key!r} is a bibliography id; list it as - {key}"
+                    )
+                fields = {k: v for k, v in entry.items() if k != "id"}
+                reference = reference_from(fields, key, self.error, where, local=True)
+            else:
+                raise self.error(where, "must be a source id or a local source {id, title, ...}")
+            if reference.id in found:
+                raise self.error(where, f"{reference.id!r} is listed twice")
+            found[reference.id] = reference
+        return found
+
+    def source_ids(self, raw: Any, where: str, sources: Mapping[str, Reference]) -> tuple[str, ...]:
+        """A ``source`` field: one id or a list, each listed under the file's ``sources``."""
+        ids = source_ids(raw)
+        if ids is None:
+            raise self.error(where, "must be a source id or a list of source ids")
+        for index, key in enumerate(ids):
+            if key not in sources:
+                spot = where if len(ids) == 1 else f"{where}[{index}]"
+                if key not in self.catalogues.sources:
+                    raise self.error(spot, unknown_source(key))
+                raise self.error(spot, f"{key!r} is not listed under this file's sources")
+        return ids
+
+    def cutoff(self, name: str, entry: Any, sources: Mapping[str, Reference], where: str) -> Cutoff:
         if not isinstance(entry, dict):
             raise self.error(where, "must be a mapping with fact, value, unit and source")
         unknown = set(entry) - {"fact", "value", "unit", "source", "statement"}
@@ -138,9 +181,9 @@ class RuleFileReader:
             raise self.error(f"{where}.fact", f"{fact!r} is not a numeric fact")
         value = self.require(entry, "value", where, float)
         unit = self.require(entry, "unit", where)
-        source = self.require(entry, "source", where)
-        if source not in sources:
-            raise self.error(f"{where}.source", f"unknown source {source!r}; add it under sources")
+        if entry.get("source") is None:
+            raise self.error(f"{where}.source", "is required")
+        cited = self.source_ids(entry["source"], f"{where}.source", sources)
         if fact not in self.catalogues.analytes:  # age, days: written in the fact's own unit
             if unit != spec.unit:
                 raise self.error(f"{where}.unit", f"{fact} cut-offs are in {spec.unit}")
@@ -150,7 +193,7 @@ class RuleFileReader:
                 canonical = to_canonical(self.catalogues.analytes[fact], value, unit)
             except CobalaminError as exc:
                 raise self.error(f"{where}.unit", str(exc)) from None
-        return Cutoff(name, fact, value, unit, canonical, source, entry.get("statement"))
+        return Cutoff(name, fact, value, unit, canonical, cited, entry.get("statement"))
 
     def comparisons(
         self,
@@ -205,7 +248,8 @@ class RuleFileReader:
                     raise self.error(
                         f"{where}.{op}", f"cut-off {operand!r} is for {cutoff.fact}, not {fact}"
                     )
-                result.append(Comparison(fact, op, number=cutoff.canonical, cutoff=cutoff.name))
+                number = _absorb_noise(cutoff.canonical, op)
+                result.append(Comparison(fact, op, number=number, cutoff=cutoff.name))
             else:  # set
                 if op not in ("any_of", "none_of") or not isinstance(operand, list) or not operand:
                     raise self.error(
@@ -250,7 +294,7 @@ class RuleFileReader:
 
     def rule(
         self, raw: Any, where: str, facts: dict[str, FactSpec], cutoffs: Mapping[str, Cutoff],
-        sources: Mapping[str, Source], outputs: tuple[str, ...],
+        sources: Mapping[str, Reference], outputs: tuple[str, ...],
     ) -> Rule:  # fmt: skip
         if not isinstance(raw, dict):
             raise self.error(where, "must be a mapping")
@@ -290,11 +334,13 @@ class RuleFileReader:
         finding = (
             self.text(raw["finding"], f"{where}.finding", cutoffs) if "finding" in raw else None
         )
-        source = raw.get("source")
-        if source is not None and source not in sources:
-            raise self.error(f"{where}.source", f"unknown source {source!r}")
+        cited = (
+            self.source_ids(raw["source"], f"{where}.source", sources)
+            if raw.get("source") is not None
+            else ()
+        )
         concludes = finding or raw.get("next_tests") or {"deficiency", "severe"} & set(sets_raw)
-        if concludes and source is None:
+        if concludes and not cited:
             raise self.error(
                 f"{where}.source", "a rule that concludes something must name its source"
             )
@@ -310,7 +356,7 @@ class RuleFileReader:
             next_tests=self.next_tests(raw.get("next_tests") or [], f"{where}.next_tests", cutoffs),
             alerts=alerts,
             finding=finding,
-            source=source,
+            sources=cited,
             statement=raw.get("statement"),
         )
 
@@ -318,7 +364,7 @@ class RuleFileReader:
         self,
         raw: Any,
         cutoffs: Mapping[str, Cutoff],
-        sources: Mapping[str, Source],
+        sources: Mapping[str, Reference],
         *,
         extra_facts: Mapping[str, FactSpec] | None = None,
         required_outputs: tuple[str, ...] = ("deficiency",),
@@ -393,8 +439,19 @@ def merge_override(
         if key in child:
             merged[key] = child[key]
     merged["extends"] = child["extends"]
-    own_sources = child.get("sources") or {}
-    merged["sources"] = {**parent_raw.get("sources", {}), **own_sources}
+    parent_sources = parent_raw.get("sources") or []
+    if not isinstance(parent_sources, list):
+        parent_sources = []
+    # the site's own sources: what it lists that its parent does not (a parent's source can
+    # never vouch for a site's number)
+    own_sources = _listed_ids(child.get("sources")) - _listed_ids(parent_sources)
+    child_sources = child.get("sources") or []
+    if not isinstance(child_sources, list):
+        raise reader.error("sources", "must be a list of source ids or local sources")
+    merged["sources"] = [
+        *parent_sources,
+        *(s for s in child_sources if _listed_ids([s]) <= own_sources),
+    ]
     if "tables" in child:
         raise reader.error(
             "tables", "a pack that extends another cannot redefine tables; override cut-offs"
@@ -415,11 +472,12 @@ def merge_override(
         if not isinstance(entry, dict):
             raise reader.error(where, "must be a mapping with value, unit, source and statement")
         # Provenance: a site's own number must never be shown with the parent's citation.
-        if entry.get("source") not in own_sources:
+        cited = source_ids(entry.get("source"))
+        if not cited or not set(cited) <= own_sources:
             raise reader.error(
                 f"{where}.source",
                 "an override must cite its own source, one listed under this pack's sources: "
-                f"(allowed: {', '.join(own_sources) or 'none listed yet'})",
+                f"(allowed: {', '.join(sorted(own_sources)) or 'none listed yet'})",
             )
         if not isinstance(entry.get("statement"), str) or not entry["statement"].strip():
             raise reader.error(
@@ -428,6 +486,31 @@ def merge_override(
         cutoffs[name] = {**cutoffs[name], **entry}
     merged["cutoffs"] = cutoffs
     return merged
+
+
+def _shown_cutoff(cutoffs: Mapping[str, Cutoff], lang: str) -> Callable[[re.Match[str]], str]:
+    """The replacement of a {cutoff} placeholder: the cut-off as a reader sees it in ``lang``."""
+
+    def shown(match: re.Match[str]) -> str:
+        return cutoffs[match.group(1)].display(lang)
+
+    return shown
+
+
+def _listed_ids(raw: Any) -> set[str]:
+    """The ids a ``sources:`` list names (bibliography ids and local sources' ids)."""
+    if not isinstance(raw, list):
+        return set()
+    ids = {item for item in raw if isinstance(item, str)}
+    ids |= {str(item["id"]) for item in raw if isinstance(item, dict) and "id" in item}
+    return ids
+
+
+def _absorb_noise(canonical: float, op: str) -> float:
+    """The number a comparison uses: the cut-off moved by the float noise of unit conversion,
+    towards the side that keeps a value at the edge on the edge's side of the comparison."""
+    slack = abs(canonical) * EDGE_TOLERANCE
+    return canonical - slack if op in ("lt", "ge") else canonical + slack
 
 
 def pack_sha256(raw: Mapping[str, Any]) -> str:
@@ -470,9 +553,11 @@ def parse_pack(
         for name, entry in cutoffs_raw.items()
     }
     tables, reads = reader.tables(raw.get("tables"), cutoffs, sources)
+    titles = reader.title(reader.require(raw, "title", "", object))
     return Pack(
         id=reader.require(raw, "id", ""),
-        title=reader.require(raw, "title", ""),
+        title=titles.en,
+        titles=titles,
         publisher=reader.require(raw, "publisher", ""),
         date=str(reader.require(raw, "date", "", object)),
         language=reader.require(raw, "language", ""),

@@ -10,8 +10,11 @@ one-person evaluator and the dataframe compiler read exactly the same rules.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
+
+from cobalamin.knowledge.sources import Reference
 
 __all__ = [
     "Comparison",
@@ -20,7 +23,6 @@ __all__ = [
     "Op",
     "Pack",
     "Rule",
-    "Source",
     "Table",
     "Text",
 ]
@@ -40,25 +42,23 @@ class Text:
 
 
 @dataclass(frozen=True)
-class Source:
-    key: str
-    citation: str
-    evidence: str  # primary | secondary | seed | convention
-    url: str | None = None
-
-
-@dataclass(frozen=True)
 class Cutoff:
     name: str
     fact: str
     value: float  # as written in the source, in ``unit``
     unit: str
     canonical: float  # in the fact's canonical unit: what rules compare against
-    source: str
+    sources: tuple[str, ...]  # bibliography ids (or a site's local source ids)
     statement: str | None = None
 
-    def display(self) -> str:
-        return f"{self.value:g} {self.unit}"
+    @property
+    def source(self) -> str:
+        return self.sources[0]
+
+    def display(self, lang: str = "en") -> str:
+        """The cut-off as a reader expects it: the source's precision (0.40, not 0.4), the
+        micro sign, and a decimal comma in Dutch."""
+        return f"{format_number(self.value, lang)} {display_unit(self.unit)}"
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,12 @@ class Rule:
     next_tests: tuple[NextTest, ...] = ()
     alerts: tuple[str, ...] = ()
     finding: Text | None = None
-    source: str | None = None
+    sources: tuple[str, ...] = ()  # bibliography ids (or a site's local source ids)
     statement: str | None = None
+
+    @property
+    def source(self) -> str | None:
+        return self.sources[0] if self.sources else None
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,7 @@ class Pack:
     date: str
     language: str
     description: Text
-    sources: dict[str, Source]
+    sources: dict[str, Reference]
     cutoffs: dict[str, Cutoff]
     tables: tuple[Table, ...]
     status: str = "current"
@@ -118,6 +122,23 @@ class Pack:
     path: str | None = None
     reads: tuple[str, ...] = field(default=())  # facts the tables read (derived at load)
     sha256: str = ""  # content hash of the pack after extends and overrides
+    titles: Text | None = None  # the title in English and Dutch (``title`` is the English)
+
+    def title_in(self, lang: str) -> str:
+        return self.title if self.titles is None else self.titles.get(lang)
+
+    def citation_ids(self, rule: Rule) -> tuple[str, ...]:
+        """What a rule rests on: its own sources, then the source of every cut-off number it
+        uses (a site's overridden cut-off brings the site's own source)."""
+        ids = list(rule.sources)
+        for name in rule.cutoffs:
+            if name in self.cutoffs:
+                ids.extend(self.cutoffs[name].sources)
+        return tuple(dict.fromkeys(ids))
+
+    def cite(self, ids: tuple[str, ...]) -> str:
+        """Readable citations (with their addresses) of ids this pack lists."""
+        return "; ".join(self.sources[i].citation() for i in ids)
 
     def rule(self, rule_id: str) -> Rule:
         for table in self.tables:
@@ -125,3 +146,18 @@ class Pack:
                 if rule.id == rule_id:
                     return rule
         raise KeyError(rule_id)
+
+
+_MICRO = re.compile(r"(?<![A-Za-z])u(?=(mol|g|L)\b)")
+
+
+def display_unit(unit: str) -> str:
+    """A UCUM unit as printed for readers: ``umol/L`` -> ``µmol/L``."""
+    return _MICRO.sub("µ", unit)
+
+
+def format_number(value: float, lang: str = "en") -> str:
+    """A number as a laboratory prints it: at least two decimals below 1 (0.40), no trailing
+    zeros otherwise (73.8, 150), and a decimal comma in Dutch."""
+    text = f"{value:.2f}" if 0 < abs(value) < 1 and round(value, 2) == value else f"{value:g}"
+    return text.replace(".", ",") if lang == "nl" else text

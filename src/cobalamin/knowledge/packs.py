@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cobalamin.datafiles import YamlDocument, read_yaml_document
+from cobalamin.datafiles import YamlDocument
 from cobalamin.errors import InputError, KnowledgeError, PackError
 from cobalamin.knowledge.loader import RuleCatalogues, RuleFileReader, merge_override, parse_pack
 from cobalamin.knowledge.model import Pack
+from cobalamin.knowledge.sources import fast_yaml_document
 
 __all__ = ["PackRegistry"]
 
@@ -39,7 +40,7 @@ class PackRegistry:
     def _document(self, path: Path) -> YamlDocument:
         found = self._documents.get(path)
         if found is None:
-            found = self._documents[path] = read_yaml_document(path)
+            found = self._documents[path] = fast_yaml_document(path)
         return found
 
     def _scan(self) -> dict[str, Path]:

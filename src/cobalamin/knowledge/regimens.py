@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from cobalamin.knowledge.care_data import Bilingual, DataSource, Interval, Strict
+from cobalamin.knowledge.care_data import Bilingual, Cited, Interval, Strict
 
 __all__ = [
     "Adjustment",
@@ -58,19 +58,17 @@ class Maintenance(Strict):
     options: list[MaintenanceOption] = Field(min_length=1)
 
 
-class Adjustment(Strict):
+class Adjustment(Cited):
     applies_to: list[Literal["pregnant", "lactating"]] = Field(min_length=1)
+    route: Literal["im", "oral"] | None = None  # the regimens it can change (None: any)
     maintenance_frequency_factor: float = Field(gt=0)
-    source: str
     statement: str
     text: Bilingual
 
 
-class Regimen(Strict):
+class Regimen(Cited):
     title: Bilingual
-    source: str
-    also: list[str] = Field(default_factory=list)
-    status: Literal["VERIFIED", "SECONDARY", "SEED"]
+    status: Literal["VERIFIED", "SECONDARY"]
     route: Literal["im", "oral"]
     loading: LoadingCourse | None = None
     maintenance: Maintenance
@@ -80,19 +78,12 @@ class Regimen(Strict):
 
 
 class RegimenFile(Strict):
-    sources: dict[str, DataSource]
     adjustments: dict[str, Adjustment]
     regimens: dict[str, Regimen]
 
     @model_validator(mode="after")
     def _references(self) -> RegimenFile:
-        for key, adjustment in self.adjustments.items():
-            if adjustment.source not in self.sources:
-                raise ValueError(f"adjustments.{key}: unknown source {adjustment.source!r}")
         for key, regimen in self.regimens.items():
-            for source in (regimen.source, *regimen.also):
-                if source not in self.sources:
-                    raise ValueError(f"regimens.{key}: unknown source {source!r}")
             for name in regimen.adjustments:
                 if name not in self.adjustments:
                     raise ValueError(f"regimens.{key}: unknown adjustment {name!r}")

@@ -25,12 +25,29 @@ from cobalamin.knowledge.loader import RuleCatalogues
 from cobalamin.knowledge.model import Pack
 from cobalamin.knowledge.packs import PackRegistry
 from cobalamin.knowledge.regimens import RegimenFile
+from cobalamin.knowledge.sources import (
+    Bibliography,
+    LeftOutFile,
+    check_citations,
+    fast_yaml_document,
+)
 from cobalamin.knowledge.texts import Texts
 from cobalamin.vocabulary import Vocabulary
 
 __all__ = ["Knowledge"]
 
 _FIRST_SCREENING = ("nice-ng239", "nhg-anemie")  # shown first: the two main guidelines
+# Catalogue files whose `source` fields cite the bibliography (rule files are checked by the
+# rule-file reader as they load).
+_CITING_FILES = (
+    "analytes.yaml",
+    "vocabulary.yaml",
+    "alerts.yaml",
+    "cb12.yaml",
+    "regimens.yaml",
+    "followup.yaml",
+    "left_out.yaml",
+)
 
 
 class Knowledge:
@@ -53,6 +70,21 @@ class Knowledge:
     def vocabulary(self) -> Vocabulary:
         return Vocabulary.load(self._file("vocabulary.yaml"))
 
+    @cached_property
+    def sources(self) -> Bibliography:
+        """The bibliography; every catalogue file's citations are checked against it here."""
+        bibliography = Bibliography.load(self._file("sources.yaml"))
+        for name in _CITING_FILES:
+            check_citations(fast_yaml_document(self._file(name)), bibliography)
+        return bibliography
+
+    @cached_property
+    def left_out(self) -> LeftOutFile:
+        """What no source read states, and what cobalamin does instead (data/left_out.yaml)."""
+        _ = self.sources  # its citations are checked with the other catalogue files
+        path = self._file("left_out.yaml")
+        return LeftOutFile.model_validate({"items": fast_yaml_document(path).data})
+
     # --- rule files -------------------------------------------------------------------------
     @cached_property
     def facts(self) -> dict[str, FactSpec]:
@@ -65,7 +97,7 @@ class Knowledge:
 
     @cached_property
     def rule_catalogues(self) -> RuleCatalogues:
-        return RuleCatalogues(self.analytes, self.vocabulary, self.facts, self.alerts)
+        return RuleCatalogues(self.analytes, self.vocabulary, self.facts, self.alerts, self.sources)
 
     @cached_property
     def packs(self) -> PackRegistry:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cobalamin.knowledge.facts import FactSpec
+from cobalamin.knowledge.sources import KINDS
 
 __all__ = ["pack_json_schema"]
 
@@ -42,6 +43,38 @@ _CONDITION = {
         },
     ],
 }
+_SOURCE_IDS = {
+    "description": "a bibliography id (data/sources.yaml) or a list of ids, each listed under sources",
+    "anyOf": [
+        {"type": "string", "minLength": 1},
+        {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+    ],
+}
+_LOCAL_SOURCE = {
+    "description": "a site's own source, with the fields of a bibliography entry",
+    "type": "object",
+    "required": ["id", "title", "kind"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[a-z0-9-]+$"},
+        "title": {"type": "string"},
+        "publisher": {"type": "string"},
+        "authors": {"type": "array", "items": {"type": "string"}},
+        "date": {"type": ["string", "integer"]},
+        "year": {"type": "integer"},
+        "journal": {"type": "string"},
+        "url": {"type": "string"},
+        "doi": {"type": "string"},
+        "pmid": {"type": "integer"},
+        "kind": {"enum": list(KINDS)},
+        "language": {"type": "string"},
+        "evidence": {"enum": ["VERIFIED", "SECONDARY", "UNVERIFIED"]},
+        "url_checked": {"type": "boolean"},
+        "unavailable_online": {"type": "string"},
+        "based_on": {"type": "array", "items": {"type": "string"}},
+        "note": {"type": "string"},
+    },
+    "additionalProperties": False,
+}
 _RULE = {
     "type": "object",
     "required": ["id"],
@@ -65,7 +98,7 @@ _RULE = {
         },
         "alerts": {"type": "array", "items": {"type": "string"}},
         "finding": _TEXT,
-        "source": {"type": "string"},
+        "source": _SOURCE_IDS,
         "statement": {"type": "string"},
     },
 }
@@ -82,7 +115,7 @@ def pack_json_schema(facts: Mapping[str, FactSpec]) -> dict[str, Any]:
             "fact": {"enum": numeric_facts},
             "value": {"type": "number"},
             "unit": {"type": "string"},
-            "source": {"type": "string"},
+            "source": _SOURCE_IDS,
             "statement": {"type": "string"},
         },
     }
@@ -94,7 +127,7 @@ def pack_json_schema(facts: Mapping[str, FactSpec]) -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {
             "id": {"type": "string", "pattern": "^[a-z0-9-]+$"},
-            "title": {"type": "string"},
+            "title": {"anyOf": [{"type": "string"}, _TEXT]},
             "publisher": {"type": "string"},
             "date": {"type": ["string", "integer"]},
             "language": {"type": "string"},
@@ -102,18 +135,10 @@ def pack_json_schema(facts: Mapping[str, FactSpec]) -> dict[str, Any]:
             "description": _TEXT,
             "extends": {"type": "string"},
             "sources": {
-                "type": "object",
-                "minProperties": 1,
-                "additionalProperties": {
-                    "type": "object",
-                    "required": ["citation", "evidence"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "citation": {"type": "string"},
-                        "evidence": {"enum": ["primary", "secondary", "seed", "convention"]},
-                        "url": {"type": "string"},
-                    },
-                },
+                "description": "the bibliography ids this pack cites, and any local source",
+                "type": "array",
+                "minItems": 1,
+                "items": {"anyOf": [{"type": "string", "minLength": 1}, _LOCAL_SOURCE]},
             },
             "cutoffs": {"type": "object", "additionalProperties": cutoff},
             "override": {

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cobalamin.datafiles import read_yaml_document
 from cobalamin.errors import KnowledgeError
 from cobalamin.knowledge.model import Text
+from cobalamin.knowledge.sources import fast_yaml_document
 
 __all__ = ["LANGUAGES", "Texts"]
 
@@ -24,7 +24,7 @@ class Texts:
 
     @classmethod
     def load(cls, path: Path) -> Texts:
-        document = read_yaml_document(path)
+        document = fast_yaml_document(path)
         items: dict[str, Text] = {}
 
         def walk(node: Any, key: str) -> None:

@@ -38,7 +38,7 @@ def plan_ics(plan: Plan, texts: Texts, lang: str) -> bytes:
             "plan.ics_dose",
             lang,
             dose=f"{dose.dose_ug:g}",
-            form=dose.form,
+            form=t.get(f"plan.form.{dose.form}", lang),
             route=t.get(f"plan.route.{dose.route}", lang),
             phase=f"{phase} {number}",
         )

@@ -31,7 +31,7 @@ def verdict(texts: Texts, deficiency: str, lang: str) -> str:
 def assessment_text(item: Assessment, texts: Texts, lang: str) -> str:
     """An assessment as rich markup: verdict, next tests, findings, alerts, warnings."""
     t = texts
-    lines = [f"[bold]{item.pack_title}[/bold] ({item.pack})"]
+    lines = [f"[bold]{item.title(lang)}[/bold] ({item.pack})"]
     severe = f"  [bold red]{t.get('label.severe', lang)}[/]" if item.severe else ""
     colour = _COLOUR.get(item.deficiency, "white")
     lines.append(
@@ -41,12 +41,12 @@ def assessment_text(item: Assessment, texts: Texts, lang: str) -> str:
     for test in item.next_tests:
         how = t.get("label.reflex" if test.reflex else "label.advised", lang)
         lines.append(
-            f"  {t.get('label.next_test', lang)}: [bold]{test.test}[/] ({how}) — "
-            f"{test.reason.get(lang)}"
+            f"  {t.get('label.next_test', lang)}: [bold]{t.get(f'test.{test.test}', lang)}[/] "
+            f"({how}) — {test.reason.get(lang)}"
         )
     for finding in item.findings:
         lines.append(
-            f"  • {finding.text.get(lang)}\n    [dim]{finding.rule} — {finding.source}[/dim]"
+            f"  • {finding.full_text(lang)}\n    [dim]{finding.rule} — {finding.source}[/dim]"
         )
     for alert in item.alerts:
         style = _STYLE.get(alert.level, "cyan")
@@ -56,7 +56,7 @@ def assessment_text(item: Assessment, texts: Texts, lang: str) -> str:
             f"    [dim]{alert.source}[/dim]"
         )
     for warning in item.warnings:
-        lines.append(f"  [yellow]{t.get('label.warning', lang)}[/]: {warning}")
+        lines.append(f"  [yellow]{t.get('label.warning', lang)}[/]: {warning.get(lang)}")
     cb12 = item.cb12
     if cb12 is not None and cb12.value is not None:
         lines.append(f"  cB12 {cb12.value:.2f} ({cb12.category}) {cb12.note.get(lang, '')}")
@@ -78,8 +78,9 @@ def plan_text(plan: Plan, texts: Texts, lang: str) -> str:
         )
         route = t.get(f"plan.route.{dose.route}", lang)
         day = t.get(f"weekday.{dose.date.weekday()}", lang)
+        form = t.get(f"plan.form.{dose.form}", lang)
         lines.append(
-            f"{dose.date.isoformat()} {day}  {label:<16} {dose.dose_ug:g} µg {dose.form} {route}"
+            f"{dose.date.isoformat()} {day}  {label:<16} {dose.dose_ug:g} µg {form} {route}"
         )
     if plan.reviews:
         lines += ["", f"{t.get('plan.reviews', lang)}:"]
@@ -117,7 +118,7 @@ def screening_text(results: Sequence[Screening], texts: Texts, lang: str) -> str
     t = texts
     lines: list[str] = []
     for item in results:
-        lines.append(f"{item.pack}: {item.title}")
+        lines.append(f"{item.pack}: {item.title.get(lang)}")
         lines.append(
             f"  {t.get('screen.test_now', lang)}: {t.get(f'screen.answer.{item.test_now}', lang)}"
             f"   {t.get('screen.first_test', lang)}: "
@@ -155,10 +156,11 @@ def workup_text(result: Workup, texts: Texts, lang: str) -> str:
         )
     ]
     for finding in result.findings:
-        lines.append(f"- {finding.text.get(lang)}")
+        lines.append(f"- {finding.full_text(lang)}")
         lines.append(f"    {t.get('label.source', lang)}: {finding.source}")
     for test in result.next_tests:
-        lines.append(f"{t.get('label.next_test', lang)}: {test.test}: {test.reason.get(lang)}")
+        name = t.get(f"test.{test.test}", lang)
+        lines.append(f"{t.get('label.next_test', lang)}: {name}: {test.reason.get(lang)}")
     for alert in result.alerts:
         lines.append(
             f"[{t.get(f'level.{alert.level}', lang)}] {alert.code}: {alert.text.get(lang)}"

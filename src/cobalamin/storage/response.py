@@ -126,7 +126,7 @@ def response_check(
     """The check for the patient's latest plan (``record`` as ``storage.records.patient_record``
     returns it)."""
     rule = criteria.hb_rise
-    source = knowledge.followup.sources[rule.source].describe(rule.source)
+    source = knowledge.sources.cite([rule.source])
     plans = sorted(record["plans"], key=lambda p: p["start"])
     start = dt.date.fromisoformat(plans[-1]["start"]) if plans else None
     hb = _readings(record, rule.test)

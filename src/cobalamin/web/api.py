@@ -25,6 +25,7 @@ from cobalamin.facade import simulate
 from cobalamin.knowledge.registry import Knowledge
 from cobalamin.nutrition.intake import intake
 from cobalamin.render.ics import plan_ics
+from cobalamin.render.packs import pack_list, pack_summary
 from cobalamin.web.access import require_calculators
 from cobalamin.web.calculators import (
     DEFAULT_PACK,
@@ -33,8 +34,6 @@ from cobalamin.web.calculators import (
     follow_up_dict,
     food_rows,
     make_plan,
-    pack_list,
-    pack_summary,
     screen_dict,
     workup_dict,
 )

@@ -13,7 +13,6 @@ from cobalamin.care.treatment import Plan, parse_date, plan
 from cobalamin.care.workup import workup
 from cobalamin.case import Case, parse_case
 from cobalamin.errors import InputError
-from cobalamin.knowledge.model import Comparison, Pack
 from cobalamin.knowledge.registry import Knowledge
 from cobalamin.nutrition.foods import food_table, search
 from cobalamin.person import parse_person
@@ -24,12 +23,9 @@ __all__ = [
     "PLAN_OPTIONS",
     "assess_all",
     "assess_one",
-    "describe_condition",
     "follow_up_dict",
     "food_rows",
     "make_plan",
-    "pack_list",
-    "pack_summary",
     "screen_dict",
     "workup_dict",
 ]
@@ -194,57 +190,3 @@ def food_rows(query: str | None) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def describe_condition(comparison: Comparison, pack: Pack) -> str:
-    """A rule condition as a clinician reads it: the cut-off's number and unit included."""
-    if comparison.cutoff:
-        cutoff = pack.cutoffs.get(comparison.cutoff)
-        shown = f"{comparison.cutoff} ({cutoff.display()})" if cutoff else comparison.cutoff
-        symbol = {"lt": "<", "le": "≤", "gt": ">", "ge": "≥", "eq": "="}.get(comparison.op)
-        return f"{comparison.fact} {symbol or comparison.op} {shown}"
-    if comparison.values:
-        return f"{comparison.fact} {comparison.op} {' / '.join(comparison.values)}"
-    if comparison.flag is not None:
-        return f"{comparison.fact} is {str(comparison.flag).lower()}"
-    if comparison.number is not None:
-        return f"{comparison.fact} {comparison.op} {comparison.number:g}"
-    return f"{comparison.fact} {comparison.op}"
-
-
-def pack_list(knowledge: Knowledge) -> list[dict[str, Any]]:
-    """``cobalamin packs list --format json``."""
-    packs = [knowledge.pack(i) for i in knowledge.packs.ids()]
-    return [
-        {
-            "id": p.id,
-            "title": p.title,
-            "publisher": p.publisher,
-            "date": p.date,
-            "status": p.status,
-            "extends": p.extends,
-            "builtin": knowledge.packs.is_builtin(p.id),
-            "sha256": p.sha256,
-        }
-        for p in packs
-    ]
-
-
-def pack_summary(pack: Pack, lang: str) -> dict[str, Any]:
-    """A pack's sources, cut-offs and rules (the shape of ``cobalamin packs show``), with
-    each rule's finding text in ``lang``."""
-    return {
-        "id": pack.id, "sha256": pack.sha256, "title": pack.title, "publisher": pack.publisher,
-        "date": pack.date, "status": pack.status, "extends": pack.extends,
-        "description": pack.description.get(lang), "reads": list(pack.reads),
-        "sources": {k: {"citation": s.citation, "evidence": s.evidence, "url": s.url} for k, s in pack.sources.items()},
-        "cutoffs": {k: {"fact": c.fact, "value": c.value, "unit": c.unit, "canonical": c.canonical, "source": c.source, "statement": c.statement} for k, c in pack.cutoffs.items()},
-        "tables": [
-            {"id": t.id, "hit_policy": t.hit_policy, "outputs": list(t.outputs), "description": t.description,
-             "rules": [{"id": r.id, "when": [describe_condition(c, pack) for c in r.when], "set": dict(r.sets),
-                        "next_tests": [{"test": n.test, "reflex": n.reflex, "reason": n.reason.get(lang)} for n in r.next_tests],
-                        "alerts": list(r.alerts), "finding": None if r.finding is None else r.finding.get(lang),
-                        "source": r.source, "statement": r.statement} for r in t.rules]}
-            for t in pack.tables
-        ],
-    }  # fmt: skip

@@ -19,11 +19,13 @@ from cobalamin.assessment import Assessment
 from cobalamin.care.screening import Screening, screen_all
 from cobalamin.errors import InputError, KnowledgeError
 from cobalamin.facade import simulate
+from cobalamin.knowledge.model import Pack
 from cobalamin.knowledge.registry import Knowledge
 from cobalamin.nutrition.foods import food_table, midpoint
 from cobalamin.nutrition.intake import intake
 from cobalamin.person import parse_person
 from cobalamin.render.ics import plan_ics
+from cobalamin.render.packs import pack_summary
 from cobalamin.version import ENGINE_VERSION
 from cobalamin.web import charts
 from cobalamin.web.access import csrf_token_of, require_calculators
@@ -34,7 +36,6 @@ from cobalamin.web.calculators import (
     follow_up_dict,
     food_rows,
     make_plan,
-    pack_summary,
 )
 from cobalamin.web.forms import FormState, case_from_form, form_field, person_from_form
 from cobalamin.web.i18n import LANGUAGES, N_, choose_language, format_number, translator
@@ -398,23 +399,23 @@ def _clinical_context(request: Request) -> dict[str, Any]:
     }
 
 
-def _source_link(source: str) -> str | None:
-    """``pack/key: citation`` -> the anchor of that source on the pack's page."""
-    head = source.split(":", 1)[0]
-    if "/" not in head or " " in head:
+def _source_link(pack: Pack, source_id: str | None, knowledge: Knowledge) -> str | None:
+    """Where a reader checks a finding: the source on the pack's page, else the document."""
+    if source_id is None:
         return None
-    pack, key = head.split("/", 1)
-    if pack.startswith("screening-"):
-        return None
-    return f"/packs/{pack}#source-{key}"
+    if source_id in pack.sources:
+        return f"/packs/{pack.id}#source-{source_id}"
+    reference = knowledge.sources.get(source_id)
+    return None if reference is None else reference.link
 
 
 def _assessment_view(item: Assessment, lang: str, knowledge: Knowledge) -> dict[str, Any]:
     data = item.to_dict(lang)
     data["title"] = item.pack_title
     data["verdict"] = knowledge.texts.get(f"verdict.{item.deficiency}", lang)
+    pack = knowledge.pack(item.pack)
     for entry in (*data["findings"], *data["next_tests"]):
-        entry["link"] = _source_link(entry["source"])
+        entry["link"] = _source_link(pack, entry.get("source_id"), knowledge)
     for entry in data["next_tests"]:
         entry["name"] = knowledge.analytes[entry["test"]].name.get(lang, entry["test"])
     order = {"critical": 0, "warning": 1, "info": 2}
