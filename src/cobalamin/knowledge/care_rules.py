@@ -91,21 +91,7 @@ def parse_care_rules(
         extra_facts=derived_facts(),
         required_outputs=required_outputs,
     )
-    titles = reader.title(reader.require(raw, "title", "", object))
-    pack = Pack(
-        id=reader.require(raw, "id", ""),
-        title=titles.en,
-        titles=titles,
-        publisher=reader.require(raw, "publisher", ""),
-        date=str(reader.require(raw, "date", "", object)),
-        language=reader.require(raw, "language", ""),
-        description=reader.text(raw.get("description"), "description", cutoffs),
-        sources=sources,
-        cutoffs=cutoffs,
-        tables=tables,
-        path=path,
-        reads=reads,
-    )
+    pack = reader.pack(raw, path, sources, cutoffs, tables, reads)
     for_pack = raw.get("pack")
     if for_pack is not None and not isinstance(for_pack, str):
         raise reader.error("pack", "must be a pack id")

@@ -91,6 +91,34 @@ class RuleFileReader:
             return PackError(self.document.where(where), message)
         return PackError(f"{self.path}: {where}" if where else self.path, message)
 
+    def pack(
+        self,
+        raw: Mapping[str, Any],
+        path: str,
+        sources: Mapping[str, Any],
+        cutoffs: Mapping[str, Cutoff],
+        tables: tuple[Table, ...],
+        reads: tuple[str, ...],
+        **extra: Any,
+    ) -> Pack:
+        """A Pack from a rule file's header fields and its parsed parts."""
+        titles = self.title(self.require(raw, "title", "", object))
+        return Pack(
+            id=self.require(raw, "id", ""),
+            title=titles.en,
+            titles=titles,
+            publisher=self.require(raw, "publisher", ""),
+            date=str(self.require(raw, "date", "", object)),
+            language=self.require(raw, "language", ""),
+            description=self.text(raw.get("description"), "description", cutoffs),
+            sources=dict(sources),
+            cutoffs=dict(cutoffs),
+            tables=tables,
+            path=path,
+            reads=reads,
+            **extra,
+        )
+
     def require(self, data: Mapping[str, Any], key: str, where: str, kind: type = str) -> Any:
         if key not in data or data[key] is None:
             raise self.error(f"{where}.{key}" if where else key, "is required")
@@ -553,21 +581,7 @@ def parse_pack(
         for name, entry in cutoffs_raw.items()
     }
     tables, reads = reader.tables(raw.get("tables"), cutoffs, sources)
-    titles = reader.title(reader.require(raw, "title", "", object))
-    return Pack(
-        id=reader.require(raw, "id", ""),
-        title=titles.en,
-        titles=titles,
-        publisher=reader.require(raw, "publisher", ""),
-        date=str(reader.require(raw, "date", "", object)),
-        language=reader.require(raw, "language", ""),
-        description=reader.text(raw.get("description"), "description", cutoffs),
-        sources=sources,
-        cutoffs=cutoffs,
-        tables=tables,
-        status=raw.get("status", "current"),
-        extends=raw.get("extends"),
-        path=path,
-        reads=reads,
-        sha256=pack_sha256(raw),
-    )
+    return reader.pack(
+        raw, path, sources, cutoffs, tables, reads,
+        status=raw.get("status", "current"), extends=raw.get("extends"), sha256=pack_sha256(raw),
+    )  # fmt: skip
