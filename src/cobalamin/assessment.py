@@ -127,6 +127,7 @@ class Assessment:
     warnings: tuple[Text, ...] = ()
     facts: dict[str, str] = field(default_factory=dict)
     titles: Text | None = None  # the pack's title in English and Dutch
+    censored: tuple[str, ...] = ()  # tests whose result was censored (<50): see pipeline
 
     @property
     def reflex_tests(self) -> tuple[str, ...]:
@@ -154,4 +155,4 @@ class Assessment:
             "warnings": [w.get(lang) for w in self.warnings],
             "comment": self.comment(lang),
             "disclaimer": self.disclaimer.get(lang),
-        }
+        } | ({"censored": list(self.censored)} if self.censored else {})

@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     ValidationError,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -71,6 +72,19 @@ class Person(BaseModel):
     medications: tuple[Medication, ...] = ()
     symptoms: tuple[SymptomId, ...] = ()
     last_b12_injection: dt.date | None = None
+
+    @field_validator("sex", mode="before")
+    @classmethod
+    def _sex_code(cls, value: Any, info: ValidationInfo) -> Any:
+        """``V``, ``vrouw``, ``M``, ``F`` (and HL7 administrative sex) by the vocabulary's codes;
+        a code for "not known" (``U``, ``O``, ``onbekend``) is no sex: rules treat it as missing."""
+        vocabulary = (info.context or {}).get("vocabulary")
+        if vocabulary is None or not isinstance(value, str):
+            return value
+        try:
+            return vocabulary.resolve("sex", value, "sex")
+        except InputError as exc:
+            raise ValueError(f"{exc.message} (allowed: {exc.allowed})") from None
 
     @model_validator(mode="after")
     def _pregnancy_consistent(self) -> Person:

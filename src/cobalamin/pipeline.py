@@ -10,19 +10,33 @@
 
 ``AssessmentPipeline.tables`` is the one list of tables both paths run, with each stage's rules
 already restricted to what the stage contributes.
+
+A case with a censored result (``<50``) is decided by ``assess_censored``: the pipeline runs at one
+value of every class of the interval the result allows, and reports the answer only when all
+classes agree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from itertools import product
 from typing import Any
 
-from cobalamin.assessment import Assessment, Finding, ShownValue
+from cobalamin.assessment import Assessment, Finding, NextTestAdvice, ShownValue
 from cobalamin.case import Case, Result, parse_case
 from cobalamin.cb12 import compute as compute_cb12
 from cobalamin.engine import Evaluation, case_facts, evaluate
-from cobalamin.knowledge.model import Pack, Rule, Table, Text, display_unit, format_number
+from cobalamin.knowledge.coverage import interval_representatives
+from cobalamin.knowledge.model import (
+    Comparison,
+    Pack,
+    Rule,
+    Table,
+    Text,
+    display_unit,
+    format_number,
+)
 from cobalamin.knowledge.registry import Knowledge
 from cobalamin.knowledge.sources import cite
 from cobalamin.outcome import FiredRule, reduce_outcome
@@ -33,6 +47,7 @@ __all__ = [
     "SAFETY_READS",
     "AssessmentPipeline",
     "assess",
+    "assess_censored",
     "assessment_pipeline",
     "measured_values",
 ]
@@ -194,6 +209,8 @@ def assess(case: Case | dict[str, Any], pack: Pack, knowledge: Knowledge) -> Ass
     """Interpret one case under one pack. Pure: the same input always gives the same output."""
     if not isinstance(case, Case):
         case = parse_case(case, knowledge.analytes, knowledge.vocabulary)
+    if case.censored:
+        return assess_censored(case, pack, knowledge)
     pipeline = assessment_pipeline(pack, knowledge)
     given = case_facts(case)
     evaluation = evaluate(pipeline.combined, given)
@@ -217,4 +234,160 @@ def assess(case: Case | dict[str, Any], pack: Pack, knowledge: Knowledge) -> Ass
         disclaimer=knowledge.texts.text("disclaimer"),
         warnings=_warnings(case, knowledge),
         facts={k: str(v) for k, v in facts.items() if k not in given},
+    )
+
+
+# --- censored results ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CensoredSpan:
+    """The values a censored result allows, one per class the rules can tell apart."""
+
+    result: Result
+    values: tuple[float, ...]
+    cutoffs: tuple[str, ...]  # the cut-offs inside the interval, as the packs write them
+
+
+def _censored_span(
+    result: Result,
+    comparisons: Sequence[Comparison],
+    low: float,
+    high: float,
+    names: dict[tuple[str, float], str],
+) -> _CensoredSpan:
+    assert isinstance(result.value, float) and result.comparator is not None
+    limit, comparator = result.value, result.comparator
+    if comparator in ("<", "<="):
+        start, end, open_start, open_end = low, limit, False, comparator == "<"
+    else:
+        start, end, open_start, open_end = limit, high, comparator == ">", False
+    values = interval_representatives(
+        start, end, comparisons, low_open=open_start, high_open=open_end
+    )
+    inside: dict[float, str] = {}
+    for c in comparisons:
+        if c.number is None or not start <= c.number <= end:
+            continue
+        if (open_start and c.number == start) or (open_end and c.number == end):
+            continue
+        shown = names.get((c.cutoff or "", c.number), f"{c.number:g} {result.unit}")
+        inside.setdefault(c.number, shown)
+    return _CensoredSpan(result, tuple(values), tuple(inside[n] for n in sorted(inside)))
+
+
+def _signature(result: Assessment) -> tuple[Any, ...]:
+    return (
+        result.deficiency,
+        result.severe,
+        tuple((f.table, f.rule) for f in result.findings),
+        tuple((t.test, t.reflex) for t in result.next_tests),
+        tuple(a.code for a in result.alerts),
+    )
+
+
+def _shared(runs: Sequence[Assessment]) -> Assessment:
+    """What every run says: the deficiency if all agree (else indeterminate), severe only if
+    all are, and the findings, next tests and alerts common to all, in the first run's order."""
+    first, others = runs[0], runs[1:]
+    findings = tuple(
+        f
+        for f in first.findings
+        if all(any((g.table, g.rule) == (f.table, f.rule) for g in o.findings) for o in others)
+    )
+    tests: list[NextTestAdvice] = []
+    for advice in first.next_tests:
+        matches = [next((t for t in o.next_tests if t.test == advice.test), None) for o in others]
+        if all(m is not None for m in matches):
+            reflex = advice.reflex and all(m is not None and m.reflex for m in matches)
+            tests.append(replace(advice, reflex=reflex))
+    alerts = tuple(
+        a for a in first.alerts if all(any(b.code == a.code for b in o.alerts) for o in others)
+    )
+    deficiency = first.deficiency
+    if any(o.deficiency != deficiency for o in others):
+        deficiency = "indeterminate"
+    facts = {k: v for k, v in first.facts.items() if all(o.facts.get(k) == v for o in others)}
+    return replace(
+        first,
+        deficiency=deficiency,
+        severe=all(r.severe for r in runs),
+        findings=findings,
+        next_tests=tuple(tests),
+        alerts=alerts,
+        facts=facts | {"deficiency": deficiency},
+    )
+
+
+def _varies(
+    runs: Sequence[tuple[tuple[float, ...], Assessment]],
+    position: int,
+    aspect: Callable[[Assessment], Any],
+) -> bool:
+    """Whether the censored result at ``position`` changes ``aspect`` of the outcome while the
+    other censored results are held still."""
+    groups: dict[tuple[float, ...], set[Any]] = {}
+    for combo, result in runs:
+        groups.setdefault(combo[:position] + combo[position + 1 :], set()).add(aspect(result))
+    return any(len(found) > 1 for found in groups.values())
+
+
+def assess_censored(case: Case, pack: Pack, knowledge: Knowledge) -> Assessment:
+    """Interpret a case with censored results (``<50``, ``>1476``) exactly.
+
+    Each censored result allows an interval of values (from the catalogue's lowest possible
+    value up to the limit, or from the limit up). The pipeline runs at one value of every class
+    of that interval its rules can tell apart (each cut-off inside it and the stretches between,
+    ``interval_representatives``), for every combination when several results are censored.
+    What all runs agree on is the answer: a value below a detection limit that itself lies
+    below a cut-off is classed below the cut-off. Where they differ, the limit lies beyond a
+    cut-off: the deficiency is indeterminate when the runs differ on it, severe holds only when
+    every run is severe, findings, next tests and alerts are those every run shares, and a
+    finding names the cut-off. Either way a finding says the result was censored.
+    """
+    pipeline = assessment_pipeline(pack, knowledge)
+    names = {  # a cut-off as its pack writes it, by name and canonical value
+        (name, c.canonical): c.display()
+        for cutoffs in (knowledge.safety.pack.cutoffs, pack.cutoffs)
+        for name, c in cutoffs.items()
+    }
+    spans: dict[str, _CensoredSpan] = {}
+    censored = tuple(t for t in knowledge.analytes if t in case.censored)  # catalogue order
+    for test in censored:
+        hard = knowledge.analytes[test].hard_range
+        assert hard is not None
+        on_test = [c for t in pipeline.tables for r in t.rules for c in r.when if c.fact == test]
+        spans[test] = _censored_span(case.results[test], on_test, hard.low, hard.high, names)
+    runs: list[tuple[tuple[float, ...], Assessment]] = []
+    for combo in product(*(span.values for span in spans.values())):
+        exact = dict(case.results)
+        for test, value in zip(spans, combo, strict=True):
+            exact[test] = replace(case.results[test], value=value, comparator=None)
+        runs.append((combo, assess(replace(case, results=exact), pack, knowledge)))
+    texts = knowledge.texts
+    notes: list[Finding] = []
+    for position, (test, span) in enumerate(spans.items()):
+        below = span.result.comparator in ("<", "<=")
+        if _varies(runs, position, lambda result: result.deficiency):
+            key = "censored.indeterminate_low" if below else "censored.indeterminate_high"
+        elif _varies(runs, position, _signature):
+            key = "censored.partial_low" if below else "censored.partial_high"
+        else:
+            key = "censored.agree"
+        values = {"result": f"{test} {span.result.display()}", "cutoffs": ", ".join(span.cutoffs)}
+        text = Text(texts.get(key, "en", **values), texts.get(key, "nl", **values))
+        notes.append(
+            Finding(f"censored_{test}", "censored", text, texts.get("censored.source", "en"))
+        )
+    combined = _shared([result for _, result in runs])
+    exact_values = {
+        m: v
+        for m, r in case.results.items()
+        if isinstance(v := r.value, float) and not r.comparator
+    }
+    return replace(
+        combined,
+        findings=(*notes, *combined.findings),
+        cb12=compute_cb12(exact_values, case.person.age, knowledge.cb12),
+        censored=censored,
     )

@@ -35,7 +35,9 @@ class Term(BaseModel):
     nl: str
     groups: tuple[str, ...] = ()
     source: str | None = None
-    codes: tuple[TermCode, ...] = ()
+    codes: tuple[TermCode, ...] = ()  # the term in other code systems (ATC, SNOMED CT, ...)
+    spellings: tuple[str, ...] = ()  # other spellings input may use (HL7 codes, words)
+    unknown: bool = False  # a spelling of "not known": read as missing, never a fact value
 
 
 class _VocabularyFile(BaseModel):
@@ -51,8 +53,22 @@ class Vocabulary:
     """Every list of the vocabulary, by list name and id."""
 
     def __init__(self, lists: Mapping[str, Mapping[str, Term]]) -> None:
-        self._lists = {name: dict(lists[name]) for name in LISTS}
+        self._lists = {
+            name: {k: t for k, t in lists[name].items() if not t.unknown} for name in LISTS
+        }
+        self._unknown = {
+            name: tuple(c for t in lists[name].values() if t.unknown for c in t.spellings)
+            for name in LISTS
+        }
         self._groups: dict[tuple[str, str], frozenset[str]] = {}
+        # every spelling (id, labels, codes; lowercased) -> the id, or None for "not known"
+        self._spellings: dict[str, dict[str, str | None]] = {}
+        for name in LISTS:
+            spellings: dict[str, str | None] = {}
+            for key, term in lists[name].items():
+                for spelling in (key, term.en, term.nl, *term.spellings):
+                    spellings.setdefault(spelling.strip().lower(), None if term.unknown else key)
+            self._spellings[name] = spellings
 
     @classmethod
     def load(cls, path: Path) -> Vocabulary:
@@ -69,6 +85,28 @@ class Vocabulary:
             allowed = ", ".join(self._lists[list_name])
             raise InputError(field, f"unknown {list_name} value {term!r}", allowed)
         return term
+
+    def resolve(self, list_name: str, raw: str, field: str) -> str | None:
+        """The id a spelling stands for (``V``, ``Vrouw`` and ``female`` are all ``female``),
+        None for a spelling of "not known" (``U``, ``onbekend``) or empty text; anything else is
+        an input error listing the ids."""
+        word = raw.strip().lower()
+        if not word:
+            return None
+        spellings = self._spellings[list_name]
+        if word not in spellings:
+            raise InputError(
+                field, f"unknown {list_name} value {raw.strip()!r}", self.spelled(list_name)
+            )
+        return spellings[word]
+
+    def spelled(self, list_name: str) -> str:
+        """What ``resolve`` accepts, for error messages: ``female (F, V, ...), male (M, ...)``."""
+        parts = []
+        for key, term in self._lists[list_name].items():
+            parts.append(f"{key} ({', '.join(term.spellings)})" if term.spellings else key)
+        unknown = self._unknown[list_name]
+        return ", ".join(parts) + (f"; not known: {', '.join(unknown)}" if unknown else "")
 
     def group_members(self, list_name: str, group: str) -> frozenset[str]:
         """Ids of a list that belong to a group (e.g. neurological symptoms)."""

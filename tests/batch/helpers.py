@@ -18,6 +18,7 @@ COLUMNS = (
     "alerts",
     "comment_en",
     "comment_nl",
+    "censored",
 )
 LIST_FIELDS = ("conditions", "medications", "symptoms")
 
@@ -33,6 +34,7 @@ def expected(case: dict[str, Any], pack: Pack) -> dict[str, Any]:
         "alerts": ";".join(a.code for a in result.alerts),
         "comment_en": result.comment("en"),
         "comment_nl": result.comment("nl"),
+        "censored": ";".join(result.censored),
         "cb12": None if result.cb12 is None else result.cb12.value,
     }
 

@@ -2,13 +2,18 @@
 
 Cases include every cut-off of the pack and its floating-point neighbours, missing values,
 every example unit of every test, and the person facts the pack reads. Both the polars
-signature fast path and the generic narwhals expressions are checked.
+signature fast path and the generic narwhals expressions are checked. Real exports (CSV
+dialects, local codes, censored values, sex codes) go through the whole batch run, which must
+give assess's answer for every sample and keep every row.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +27,8 @@ from hypothesis import strategies as st
 from cobalamin import builtin_pack_ids, default_knowledge, load_pack
 from cobalamin.batch.compile import apply, apply_polars, compile_pack
 from cobalamin.batch.io import read_lab_file
+from cobalamin.batch.run import run_batch
+from cobalamin.knowledge.local_codes import LocalCodes
 from cobalamin.knowledge.model import Pack
 from cobalamin.units import conversion_factor
 
@@ -248,5 +255,211 @@ def test_wide_file_with_some_columns_equals_assess(pack_id: str) -> None:
                 want = expected(by_id[row["sample_id"]], pack)
                 got = {c: row[c] for c in COLUMNS} | {"cb12": row["cb12"]}
                 assert got == want, by_id[row["sample_id"]]
+
+    check()
+
+
+# --- real exports through ``run_batch``: dialects, local codes, censored values, sex codes ---
+
+SEX_SPELLINGS = [None, "female", "male", "V", "M", "vrouw", "man", "F", "U", "onbekend"]
+COMPARATORS = ["<", "<=", ">", ">=", "≤", "≥", "< "]
+
+
+@dataclass(frozen=True)
+class Export:
+    """A generated export: its cases (the JSON contract) and how the file is written."""
+
+    cases: list[dict[str, Any]]
+    form: str  # long | wide
+    units: dict[str, str]  # wide: the unit of each test's column
+    coded: bool  # tests named by a site's local codes (the code gives the unit)
+    separator: str
+    decimal_comma: bool
+    bom: bool
+    crlf: bool
+    parquet: bool
+
+
+def _censored_or_exact(draw: st.DrawFn, pack: Pack, test: str, unit: str) -> str | float:
+    item = default_knowledge().analytes[test]
+    assert item.hard_range is not None
+    factor = conversion_factor(item, unit)
+    points = _interesting(pack, test, item.hard_range.low, item.hard_range.high)
+    canonical = draw(
+        st.sampled_from(points) | st.floats(item.hard_range.low, item.hard_range.high / 20)
+    )
+    value = canonical / factor
+    if draw(st.integers(0, 3)) != 0:  # a quarter of the results censored
+        return value
+    comparator = draw(st.sampled_from(COMPARATORS))
+    if comparator.startswith("<") or comparator == "≤":
+        value = max(value, item.hard_range.low / factor + 1e-3)
+    else:
+        value = min(value, item.hard_range.high / factor - 1e-3)
+    return f"{comparator}{value!r}"
+
+
+@st.composite
+def exports(draw: st.DrawFn, pack: Pack) -> Export:
+    analytes = default_knowledge().analytes
+    tested = sorted(
+        t
+        for t in {
+            *pack.reads,
+            *(n.test for tb in pack.tables for r in tb.rules for n in r.next_tests),
+        }
+        if t in analytes
+    )
+    form = draw(st.sampled_from(["long", "wide"]))
+    units = {
+        t: draw(st.sampled_from([analytes[t].canonical_unit, *analytes[t].example_units]))
+        for t in tested if analytes[t].kind == "quantitative"
+    }  # fmt: skip
+    cases = []
+    for _ in range(draw(st.integers(8, 40))):
+        results: list[dict[str, Any]] = []
+        for test in tested:
+            if not draw(st.booleans()):
+                continue
+            item = analytes[test]
+            if item.kind == "qualitative":
+                results.append({"test": test, "value": draw(st.sampled_from(item.values))})
+                continue
+            unit = (
+                units[test] if form == "wide" else draw(st.sampled_from(list(item.example_units)))
+            )
+            value = _censored_or_exact(draw, pack, test, unit)
+            results.append({"test": test, "value": value, "unit": unit})
+        person: dict[str, Any] = {}
+        if draw(st.booleans()):
+            person["age"] = draw(st.integers(0, 125))
+        sex = draw(st.sampled_from(SEX_SPELLINGS))
+        if sex:
+            person["sex"] = sex
+        if draw(st.booleans()) and sex not in ("male", "M", "man"):
+            person["pregnant"] = True
+        chosen = draw(
+            st.lists(
+                st.sampled_from(sorted(default_knowledge().vocabulary.terms("symptoms"))),
+                max_size=2,
+                unique=True,
+            )
+        )
+        if chosen:
+            person["symptoms"] = chosen
+        cases.append({"person": person, "results": results})
+    return Export(
+        cases, form, units, draw(st.booleans()), draw(st.sampled_from([",", ";", "\t"])),
+        draw(st.booleans()), draw(st.booleans()), draw(st.booleans()), draw(st.integers(0, 4)) == 0,
+    )  # fmt: skip
+
+
+def _code(test: str) -> str:
+    return f"LAB-{test.upper()}"
+
+
+def _text(value: Any, export: Export) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else repr(value)
+    return text.replace(".", ",") if export.decimal_comma else text
+
+
+def _write_export(export: Export, folder: Path) -> tuple[Path, Path, int]:
+    """The export file, its local codes file and its number of data rows."""
+    rows: list[dict[str, str | None]] = []
+    for i, case in enumerate(export.cases):
+        person = {
+            k: (";".join(v) if isinstance(v, list) else str(v)) for k, v in case["person"].items()
+        }
+        if export.form == "wide":
+            row: dict[str, str | None] = {"sample_id": f"S{i:05d}", **person}
+            for result in case["results"]:
+                test = result["test"]
+                column = _code(test) if export.coded else (
+                    f"{test}[{result['unit']}]" if "unit" in result else test)  # fmt: skip
+                row[column] = _text(result["value"], export)
+            rows.append(row)
+            continue
+        if not case["results"]:
+            rows.append(
+                {"sample_id": f"S{i:05d}", "test": None, "value": None, "unit": None, **person}
+            )
+        for result in case["results"]:
+            coded = (
+                export.coded
+                and "unit" in result
+                and result["unit"] == export.units.get(result["test"])
+            )
+            rows.append({
+                "sample_id": f"S{i:05d}",
+                "test": _code(result["test"]) if export.coded else result["test"],
+                "value": _text(result["value"], export),
+                "unit": None if coded else result.get("unit"),  # the code's own unit fills it in
+                **person,
+            })  # fmt: skip
+    names = list(dict.fromkeys(k for row in rows for k in row))
+    if export.form == "wide":
+        for test in export.units:
+            column = _code(test) if export.coded else f"{test}[{export.units[test]}]"
+            if column not in names:
+                names.append(column)
+    codes = folder / "codes.yaml"
+    codes.write_text(
+        "codes:\n" + "".join(
+            f"  {_code(t)}: {{test: {t}" + (f", unit: '{u}'" if (u := export.units.get(t)) else "") + "}\n"
+            for t in default_knowledge().analytes
+        )
+    )  # fmt: skip
+    if export.parquet:
+        path = folder / "export.parquet"
+        data = {n: [row.get(n) for row in rows] for n in names}
+        pl.DataFrame(data, schema={n: pl.String for n in names}).write_parquet(path)
+        return path, codes, len(rows)
+    path = folder / "export.csv"
+    buffer = io.StringIO()
+    writer = csv.writer(
+        buffer, delimiter=export.separator, lineterminator="\r\n" if export.crlf else "\n"
+    )
+    writer.writerow(names)
+    for row in rows:
+        writer.writerow(["" if row.get(n) is None else row[n] for n in names])
+    path.write_bytes(("\ufeff" if export.bom else "").encode() + buffer.getvalue().encode("utf-8"))
+    return path, codes, len(rows)
+
+
+@pytest.mark.parametrize("pack_id", PACKS)
+def test_real_exports_through_the_batch_run_equal_assess(pack_id: str) -> None:
+    """Semicolon, comma or tab; decimal commas, BOM, CRLF; local codes; censored values;
+    sex codes: every sample's output equals assess on its case, and every row is in the
+    output or the error file."""
+    pack = load_pack(pack_id)
+
+    @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(exports(pack))
+    def check(export: Export) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            source, codes_file, rows = _write_export(export, Path(folder))
+            knowledge = default_knowledge()
+            codes = LocalCodes.load(codes_file, knowledge.analytes) if export.coded else None
+            report = run_batch(source, pack, Path(folder) / "out.parquet", knowledge=knowledge,
+                               codes=codes)  # fmt: skip
+            assert report.rows_in == rows == report.rows_ok + report.rows_error
+            out = pl.read_parquet(report.out).with_columns(pl.col(pl.Enum).cast(pl.String))
+            errors = pl.read_csv(report.errors, infer_schema=False)
+        by_id = {f"S{i:05d}": case for i, case in enumerate(export.cases)}
+        assert set(out["sample_id"]) | set(errors["sample_id"].drop_nulls()) == set(by_id)
+        for sample in errors["sample_id"]:  # only cases without any result are not interpreted
+            assert not by_id[sample]["results"], errors
+        for row in out.iter_rows(named=True):
+            want = expected(by_id[row["sample_id"]], pack)
+            got = {c: row[c] for c in COLUMNS} | {"cb12": row["cb12"]}
+            assert got == want, (by_id[row["sample_id"]], export)
+        censored = [
+            c
+            for c in export.cases
+            if any(isinstance(r["value"], str) and r["value"][0] in "<>≤≥" for r in c["results"])
+        ]
+        assert report.censored == len(censored)
 
     check()

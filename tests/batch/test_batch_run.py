@@ -262,3 +262,51 @@ def test_facts_handed_to_another_engine_give_the_batch_output(tmp_path: Path) ->
         pl.col(pl.Categorical, pl.Enum).cast(pl.String)
     )
     assert elsewhere.equals(batch)
+
+
+def test_a_line_with_more_fields_than_the_header_is_an_input_error(tmp_path: Path) -> None:
+    source = tmp_path / "day.csv"
+    source.write_text("sample_id,test,value,unit\nA,b12,150,pmol/L\nB,mma,0,52,umol/L\n")
+    with pytest.raises(InputError, match=r"line 3 has 5 fields, the header 4"):
+        run_batch(source, "gelderse-vallei", tmp_path / "out.csv", knowledge=default_knowledge())
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("name", ["out.txt", "out", "out.xls"])
+def test_an_unknown_output_extension_is_refused_before_reading(tmp_path: Path, name: str) -> None:
+    with pytest.raises(InputError, match=r"--out.*unknown output format") as info:
+        run_batch(tmp_path / "missing.csv", "gelderse-vallei", tmp_path / name,
+                  knowledge=default_knowledge())  # fmt: skip
+    assert ".csv, .parquet, .jsonl (JSON Lines), .xlsx (Excel)" in str(info.value)
+
+
+@pytest.mark.parametrize("form", ["long", "wide"])
+def test_censored_samples_keep_file_order_in_parts(tmp_path: Path, form: str) -> None:
+    """Censored samples interpreted one by one join the others in file order, whatever the
+    number of parts; a test given twice (censored first) is an error on the later row."""
+    source = tmp_path / "in.csv"
+    if form == "long":
+        lines = ["sample_id,test,value,unit"] + [
+            f"S{i:03d},b12,{'<50' if i % 7 == 0 else 100 + i},pmol/L" for i in range(60)
+        ] + ["S000,b12,300,pmol/L"]  # fmt: skip
+    else:
+        lines = ["sample_id,b12"] + [
+            f"S{i:03d},{'<50' if i % 7 == 0 else 100 + i}" for i in range(60)
+        ]
+    source.write_text("\n".join(lines) + "\n")
+    outputs = []
+    for part_rows in (7, 1000):
+        report = run_batch(source, "gelderse-vallei", tmp_path / f"out{part_rows}.parquet",
+                           engine="duckdb" if form == "wide" else "polars", part_rows=part_rows,
+                           knowledge=default_knowledge())  # fmt: skip
+        assert report.rows_in == report.rows_ok + report.rows_error
+        assert report.censored == 9
+        frame = pl.read_parquet(report.out).with_columns(pl.col(pl.Enum).cast(pl.String))
+        assert frame["sample_id"].to_list() == [f"S{i:03d}" for i in range(60)]
+        assert frame.filter(pl.col("censored") == "b12")["deficiency"].unique().to_list() == [
+            "likely"
+        ]
+        outputs.append(frame)
+        if form == "long":
+            assert pl.read_csv(report.errors)["line"].to_list() == [62]
+    assert outputs[0].equals(outputs[1])

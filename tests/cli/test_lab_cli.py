@@ -69,3 +69,72 @@ def test_trend_command(tmp_path: Path) -> None:
     result = CliRunner().invoke(_app(), ["trend", str(source), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert pl.read_csv(out)["direction"].to_list() == ["first", "up"]
+
+
+def test_a_dutch_excel_export_just_works(tmp_path: Path) -> None:
+    """Semicolons, decimal commas, a BOM, CRLF, Windows-1252 (µ), V/M and a censored value."""
+    source = tmp_path / "export.csv"
+    lines = ["sample_id;test;value;unit;geslacht;sex", "A;b12;<50;pmol/L;;V", "A;mma;0,52;µmol/L;;V",
+             "B;b12;180;pmol/L;;M"]  # fmt: skip
+    source.write_bytes("\r\n".join(lines).encode("cp1252"))
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(
+        _app(), ["batch", str(source), "--pack", "gelderse-vallei", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "rows in: 3, rows ok: 3, rows with errors: 0" in result.output
+    assert "semicolon-separated, windows-1252" in result.output
+    frame = pl.read_csv(out)
+    assert frame["deficiency"].to_list() == ["likely", "indeterminate"]
+    assert frame["censored"].to_list() == ["b12", ""]
+
+
+def test_output_format_follows_the_extension(tmp_path: Path) -> None:
+    source = tmp_path / "day.csv"
+    source.write_text("sample_id,b12\nA,100\nB,300\n")
+    refused = CliRunner().invoke(
+        _app(),
+        ["batch", str(source), "--pack", "gelderse-vallei", "--out", str(tmp_path / "o.txt")],
+    )
+    assert refused.exit_code == 2
+    assert "--out" in refused.output and ".xlsx" in refused.output and ".jsonl" in refused.output
+    assert not (tmp_path / "o.txt").exists()
+    for name in ("o.xlsx", "o.jsonl"):
+        done = CliRunner().invoke(
+            _app(),
+            ["batch", str(source), "--pack", "gelderse-vallei", "--out", str(tmp_path / name)],
+        )
+        assert done.exit_code == 0, done.output
+    workbook = pl.read_excel(tmp_path / "o.xlsx")
+    assert workbook["deficiency"].to_list() == ["likely", "unlikely"]
+    assert (tmp_path / "o.xlsx").read_bytes()[:2] == b"PK"  # a real workbook, not CSV
+    lines = pl.read_ndjson(tmp_path / "o.jsonl")
+    assert lines["sample_id"].to_list() == ["A", "B"]
+
+
+def test_local_codes_with_batch_and_hl7(tmp_path: Path) -> None:
+    codes = tmp_path / "codes.csv"
+    codes.write_text("code;test;unit\nVITB12;b12;pmol/L\n")
+    source = tmp_path / "day.csv"
+    source.write_text("sample_id,test,value\nA,VITB12,120\n")
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(
+        _app(), ["batch", str(source), "--pack", "gelderse-vallei", "--out", str(out),
+                 "--codes", str(codes)]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert pl.read_csv(out)["deficiency"].to_list() == ["likely"]
+    message = tmp_path / "in.hl7"
+    message.write_text(
+        "MSH|^~\\&|LIS|LAB|EPD|GV|20261120083000||ORU^R01|L1|P|2.5\n"
+        "PID|1||1^^^GV^MR||Doe^J||19800415|V\n"
+        "OBX|1|NM|VITB12^Vitamine B12^L||120||||||F\n"
+    )
+    acks = tmp_path / "acks.hl7"
+    result = CliRunner().invoke(
+        _app(), ["hl7", str(message), "--pack", "gelderse-vallei", "--out", str(tmp_path / "o.hl7"),
+                 "--codes", str(codes), "--ack", str(acks), "--lang", "nl"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "MSA|AA|L1" in acks.read_text()
+    assert "waarschijnlijk" in (tmp_path / "o.hl7").read_text()

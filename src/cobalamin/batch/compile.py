@@ -67,6 +67,8 @@ OUTPUT_COLUMNS = (
     "comment_nl",
     "pack_sha256",
     "engine_version",
+    "censored",  # the tests whose result was censored (<50): set only on samples interpreted
+    # one by one (``cobalamin.batch.censored``), empty for every compiled row
 )
 LIST_SEPARATOR = ";"
 
@@ -394,6 +396,7 @@ def compile_pack(
         ("comment_nl", _comment(pack, "nl")),
         ("pack_sha256", nw.lit(own.sha256)),
         ("engine_version", nw.lit(ENGINE_VERSION)),
+        ("censored", nw.lit("")),
     )
     return CompiledPack(
         pack.id, tuple(stages), outputs_exprs, pack.reads, pack, knowledge.alerts, own.sha256
@@ -659,6 +662,7 @@ def polars_outputs(compiled: CompiledPack) -> list[pl.Expr] | None:
     exprs["cb12"] = pl.col("_cb12")
     exprs["pack_sha256"] = pl.lit(compiled.pack_sha256)
     exprs["engine_version"] = pl.lit(ENGINE_VERSION)
+    exprs["censored"] = pl.lit("", dtype=pl.Enum([""]))  # dictionary-encoded, like the others
     return [exprs[name].alias(name) for name in OUTPUT_COLUMNS]
 
 

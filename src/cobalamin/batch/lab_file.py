@@ -17,25 +17,39 @@ import polars as pl
 
 from cobalamin.analytes import Analyte
 from cobalamin.batch.compile import encode_set
-from cobalamin.batch.person_columns import Check
+from cobalamin.batch.dialect import detect_dialect, ragged_lines
+from cobalamin.batch.person_columns import Check, number, text
+from cobalamin.case import CENSORED_PATTERN
 from cobalamin.errors import CobalaminError, InputError
 from cobalamin.knowledge.facts import FactSpec
 from cobalamin.knowledge.logic import FactValue
 
 __all__ = [
     "ERROR_SCHEMA",
+    "Check",
     "Grouping",
     "LabFile",
     "absent_facts",
+    "censored_number",
+    "censored_of",
     "complete_facts",
+    "errors_of",
     "first_error",
     "hard_range",
+    "impossible",
     "no_sample_id",
+    "refused",
     "sample_id",
     "scan",
+    "scan_dialect",
 ]
 
-ERROR_SCHEMA = {"line": pl.Int64, "sample_id": pl.String, "field": pl.String, "reason": pl.String}
+ERROR_SCHEMA: dict[str, pl.DataType] = {
+    "line": pl.Int64(),
+    "sample_id": pl.String(),
+    "field": pl.String(),
+    "reason": pl.String(),
+}
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,19 @@ class LabFile:
     readable: pl.LazyFrame | None = None  # long: readable rows, one per result
     row_errors: pl.LazyFrame | None = None  # long: rows that failed a row check
     grouping: Grouping | None = None  # long: how readable rows become samples
+    # Rows with a censored value (<50), readable but not in ``facts``/``readable``: they are
+    # interpreted one by one (``cobalamin.batch.censored``). Wide: one row per sample with its
+    # facts and ``_raw__<test>``/``_unit__<test>`` for each censored test; long: one row per
+    # censored result (``_sample, _line, _test, _canonical, _p_*, _raw, _raw_unit``).
+    censored: pl.LazyFrame | None = None
+    # Files with text values: every row whose first check failed, read again with the censored
+    # pattern (``_check`` -1: a censored row, else the check that fails), with the error columns
+    # and the ``censored_columns``. A run sinks this one plan in its pass over the file (a
+    # third sink from the same scan would cost as much as the scan) and splits it afterwards
+    # (``errors_of``, ``censored_of``); ``errors`` and ``censored`` are the same as whole-file plans.
+    suspects: pl.LazyFrame | None = None
+    censored_columns: tuple[str, ...] = ()
+    dialect: str = ""  # how the file was read (parquet, or the CSV separator and encoding)
 
 
 @dataclass(frozen=True)
@@ -112,31 +139,88 @@ def scan(path: Path) -> tuple[pl.LazyFrame, int]:
     """The file as a lazy frame with a 1-based ``_line`` column, and its number of rows.
 
     CSV is read as text (a bad value must be reported, not fail the read); ``_line`` is the line
-    in the file (the header is line 1). Parquet keeps its types; ``_line`` is the row number.
+    in the file (the header is line 1). Its separator (comma, semicolon, tab) and encoding are
+    detected (``cobalamin.batch.dialect``); a BOM and CRLF line ends are fine. Parquet keeps its
+    types; ``_line`` is the row number. Column names are trimmed.
     """
+    return scan_dialect(path)[:2]
+
+
+def scan_dialect(path: Path) -> tuple[pl.LazyFrame, int, str]:
+    """``scan``, and how the file was read (``parquet`` or the CSV dialect)."""
     suffix = path.suffix.lower()
     if not path.exists():
         raise InputError("input", f"{path} does not exist")
     try:
         if suffix == ".parquet":
             frame = pl.scan_parquet(path, row_index_name="_line", row_index_offset=1)
+            dialect = "parquet"
         elif suffix in (".csv", ".txt", ".tsv"):
+            found = detect_dialect(path)
             frame = pl.scan_csv(
-                path,
+                found.path,
                 infer_schema=False,
-                separator="\t" if suffix == ".tsv" else ",",
+                separator=found.separator,
                 row_index_name="_line",
                 row_index_offset=2,
                 missing_columns="insert",
             )
+            dialect = found.describe()
         else:
-            raise InputError("input", f"{path.name}: use a .csv, .tsv or .parquet file")
+            raise InputError("input", f"{path.name}: use a .csv, .tsv, .txt or .parquet file")
+        names = frame.collect_schema().names()
+        renamed = {n: n.strip() for n in names if n != n.strip()}
+        if renamed:
+            frame = frame.rename(renamed)
         rows = int(frame.select(pl.len()).collect().item())
     except CobalaminError:
         raise
     except Exception as exc:  # polars' own message is one line and names the problem
         raise InputError("input", f"cannot read {path}: {str(exc).splitlines()[0]}") from None
-    return frame, rows
+    return frame, rows, dialect
+
+
+def errors_of(suspects: pl.LazyFrame) -> pl.LazyFrame:
+    """The error rows among the suspects (``LabFile.suspects``)."""
+    return suspects.filter(pl.col("_check") >= 0).select(list(ERROR_SCHEMA))
+
+
+def censored_of(suspects: pl.LazyFrame, columns: Collection[str]) -> pl.LazyFrame:
+    """The censored rows among the suspects, with the columns of ``LabFile.censored``."""
+    return suspects.filter(pl.col("_check") < 0).select(list(columns))
+
+
+def refused(path: Path, exc: Exception) -> CobalaminError:
+    """What to say when polars refuses a file while reading it (a line with more fields than
+    the header, say): an input error naming the lines, else the polars message."""
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if path.suffix.lower() != ".parquet" and "fields" in message:
+        where = ragged_lines(path)
+        if where:
+            return InputError("input", f"{path.name}: {where}")
+    return InputError("input", f"cannot read {path.name}: {message}")
+
+
+def censored_number(name: str, schema: pl.Schema) -> tuple[pl.Expr, pl.Expr]:
+    """(comparator text or null, number) of a column that may hold censored text (``<50``,
+    ``≥ 1476``; ``cobalamin.case.CENSORED_PATTERN``). Costly per row: the readers apply it only
+    to rows whose plain number failed."""
+    if schema[name].is_numeric():
+        return pl.lit(None, pl.String), number(name, schema)
+    raw = text(name)
+    comparator = raw.str.extract(CENSORED_PATTERN, 1)
+    limit = raw.str.extract(CENSORED_PATTERN, 2).str.replace(",", ".", literal=True)
+    value = pl.when(comparator.is_null()).then(number(name, schema))
+    return comparator, value.otherwise(limit.cast(pl.Float64, strict=False))
+
+
+def impossible(
+    value: pl.Expr, comparator: pl.Expr, low: float | pl.Expr, high: float | pl.Expr
+) -> pl.Expr:
+    """Outside the hard range, or a censored interval without a possible value (``<0``)."""
+    outside = (value < low) | (value > high)
+    empty = ((comparator == "<") & (value <= low)) | ((comparator == ">") & (value >= high))
+    return outside | empty.fill_null(False)
 
 
 def first_error(

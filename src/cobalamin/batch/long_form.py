@@ -9,7 +9,12 @@ Reading happens in two steps so that a file of any size can be read in bounded m
 
 Everything that depends only on the test and unit (conversion factor, hard range, kind) is
 looked up once per distinct ``(test, unit)`` pair in a small table and joined, not worked out
-per row.
+per row. That is also where a site's local codes (``cobalamin.knowledge.local_codes``) become
+test ids, with the code's unit where a row has none.
+
+A censored value (``<50``) fails the plain number read, which is cheap; only rows whose first
+problem is that are read again with the censored pattern. Those that pass become
+``LabFile.censored``: their samples are interpreted one by one.
 """
 
 from __future__ import annotations
@@ -18,34 +23,46 @@ import polars as pl
 
 from cobalamin.analytes import AnalyteCatalogue
 from cobalamin.batch.lab_file import (
+    Check,
     Grouping,
     LabFile,
     absent_facts,
+    censored_number,
+    censored_of,
+    errors_of,
     first_error,
     fmt,
     hard_range,
+    impossible,
     no_sample_id,
     sample_id,
 )
 from cobalamin.batch.person_columns import number, person_columns, text
 from cobalamin.errors import CobalaminError, InputError
+from cobalamin.knowledge.local_codes import LocalCodes
 from cobalamin.knowledge.registry import Knowledge
 from cobalamin.units import conversion_factor
 
 __all__ = ["FactorLookup", "factor_table", "read_long"]
 
 
-def factor_table(frame: pl.LazyFrame, analytes: AnalyteCatalogue) -> pl.DataFrame:
+def factor_table(
+    frame: pl.LazyFrame, analytes: AnalyteCatalogue, codes: LocalCodes | None = None
+) -> pl.DataFrame:
     """Every distinct raw ``(test, unit)`` of the file (``_raw_test``, ``_raw_unit``) with what it
-    means: ``_test`` and ``_unit`` (trimmed; the test lowercased), ``_test_id`` (position in
-    the catalogue; null: unknown test), ``_quantitative``, ``_qualitative``, ``_factor`` to the
-    canonical unit (null: not a valid pair) and ``_low``/``_high``/``_range`` (the hard range)."""
+    means: ``_test`` and ``_unit`` (trimmed; the test lowercased; a local code as its test id and,
+    without a unit, the code's unit), ``_test_id`` (position in the catalogue; null: unknown
+    test), ``_quantitative``, ``_qualitative``, ``_factor`` to the canonical unit (null: not a
+    valid pair) and ``_low``/``_high``/``_range`` (the hard range)."""
     test_ids = tuple(analytes)
     pairs = frame.select(_raw_keys()).unique().collect()
     rows: list[tuple[object, ...]] = []
     for raw_test, raw_unit in pairs.iter_rows():
         test = (raw_test or "").strip().lower() or None
         unit = (raw_unit or "").strip() or None
+        local = codes.lookup(raw_test) if codes is not None else None  # the site's code wins
+        if local is not None:
+            test, unit = local.test, unit or local.unit
         item = analytes.get(test) if test else None
         factor = low = high = span = None
         if test is not None and item is not None and item.kind == "quantitative":
@@ -76,6 +93,7 @@ def _raw_keys() -> list[pl.Expr]:
 
 
 _MAX_CELLS = 1_000_000
+_NOT_A_NUMBER = 3  # the position of the "not a number" check in ``read_long``'s checks
 
 
 def _position(column: str, values: list[str | None]) -> pl.Expr:
@@ -119,7 +137,9 @@ class FactorLookup:
         return pl.lit(pl.Series(values, dtype=source.dtype)).gather(pl.col("_cell"))
 
 
-def read_long(frame: pl.LazyFrame, rows: int, knowledge: Knowledge) -> LabFile:
+def read_long(
+    frame: pl.LazyFrame, rows: int, knowledge: Knowledge, codes: LocalCodes | None = None
+) -> LabFile:
     """A long-form file (see the module docstring)."""
     schema = frame.collect_schema()
     for required in ("sample_id", "test", "value"):
@@ -130,7 +150,7 @@ def read_long(frame: pl.LazyFrame, rows: int, knowledge: Knowledge) -> LabFile:
         schema = frame.collect_schema()
     analytes = knowledge.analytes
     test_ids = tuple(analytes)
-    factors = factor_table(frame, analytes)
+    factors = factor_table(frame, analytes, codes)
     present = set(factors["_test"].drop_nulls())
     quantitative = tuple(
         t for t, a in analytes.items() if a.kind == "quantitative" and t in present
@@ -148,47 +168,73 @@ def read_long(frame: pl.LazyFrame, rows: int, knowledge: Knowledge) -> LabFile:
     is_qualitative = lookup.column("_qualitative")
     is_quantitative = lookup.column("_quantitative")
     factor = lookup.column("_factor")
-    measured = number("value", schema)
-    canonical = measured * factor
     person = person_columns(schema, knowledge.vocabulary)
-    checks = [
-        ("sample_id", no_sample_id(), pl.lit("missing id")),
-        (
-            "test",
-            test_id.is_null(),
-            pl.format("unknown test {}", test_name.fill_null("(empty)")),
-        ),
-        (
-            "value",
-            is_qualitative & ~word_ok,
-            pl.format("{} is not a result of {}", word.fill_null("(empty)"), test_name),
-        ),
-        ("value", is_quantitative & measured.is_null(), pl.lit("not a number")),
-        ("value", is_quantitative & ~measured.is_finite(), pl.lit("not a finite number")),
-        (
-            "unit",
-            is_quantitative & factor.is_null(),
-            pl.format(
-                "unknown unit {} for {}", lookup.column("_unit").fill_null("(empty)"), test_name
-            ),
-        ),
-        (
-            "value",
-            is_quantitative
-            & ((canonical < lookup.column("_low")) | (canonical > lookup.column("_high"))),
-            pl.format("not a possible {} result ({})", test_name, lookup.column("_range")),
-        ),
-        *person.checks,
-    ]
-    index, field, reason = first_error(checks)
+
+    def checks(censored: bool) -> tuple[list[Check], pl.Expr]:
+        """The row checks and the canonical value; ``censored``: read censored values."""
+        low, high = lookup.column("_low"), lookup.column("_high")
+        if censored:
+            comparator, measured = censored_number("value", schema)
+            canonical = measured * factor
+            out_of_range = impossible(canonical, comparator, low, high)
+        else:  # the common case: no censored pattern read per row
+            measured = number("value", schema)
+            canonical = measured * factor
+            out_of_range = (canonical < low) | (canonical > high)
+        return [
+            ("sample_id", no_sample_id(), pl.lit("missing id")),
+            ("test", test_id.is_null(), pl.format("unknown test {}", test_name.fill_null("(empty)"))),
+            ("value", is_qualitative & ~word_ok,
+             pl.format("{} is not a result of {}", word.fill_null("(empty)"), test_name)),
+            ("value", is_quantitative & measured.is_null(), pl.lit("not a number")),
+            ("value", is_quantitative & ~measured.is_finite(), pl.lit("not a finite number")),
+            ("unit", is_quantitative & factor.is_null(),
+             pl.format("unknown unit {} for {}", lookup.column("_unit").fill_null("(empty)"), test_name)),
+            ("value", is_quantitative & out_of_range,
+             pl.format("not a possible {} result ({})", test_name, lookup.column("_range"))),
+            *person.checks,
+        ], canonical  # fmt: skip
+
+    plain, canonical = checks(censored=False)
+    index, field, reason = first_error(plain)
     parsed = frame.with_columns(lookup.cell(), _sample=sample_id(), **person.parsed)
     checked = parsed.with_columns(_check=index)
-    row_errors = checked.filter(pl.col("_check") >= 0).select(
-        pl.col("_line").cast(pl.Int64).alias("line"),
-        pl.col("_sample").alias("sample_id"),
-        field.alias("field"),
-        reason.alias("reason"),
-    )
+    error_rows = checked.filter(pl.col("_check") >= 0)
+    censored = suspects = None
+    censored_columns: tuple[str, ...] = ()
+    if not schema["value"].is_numeric():  # text values may be censored: read such rows again
+        again, limit = checks(censored=True)
+        index2, field, reason = first_error(again)
+        recheck = pl.when(pl.col("_check") == _NOT_A_NUMBER).then(index2)
+        error_rows = error_rows.with_columns(_check=recheck.otherwise(pl.col("_check")))
+        row_columns = [
+            pl.col("_sample"),
+            pl.col("_line"),
+            test_id.alias("_test"),
+            limit.alias("_canonical"),
+            pl.lit(None, pl.String).alias("_word"),
+            *[expr.alias(f"_p_{name}") for name, expr in person.facts.items()],
+            text("value").alias("_raw"),
+            lookup.column("_unit").alias("_raw_unit"),
+        ]
+        suspects = error_rows.select(
+            pl.col("_check"),
+            pl.col("_line").cast(pl.Int64).alias("line"),
+            pl.col("_sample").alias("sample_id"),
+            field.alias("field"),
+            reason.alias("reason"),
+            *row_columns,
+        )
+        censored_columns = tuple(c.meta.output_name() for c in row_columns)
+        censored = censored_of(suspects, censored_columns)
+        row_errors = errors_of(suspects)
+    else:
+        row_errors = error_rows.select(
+            pl.col("_line").cast(pl.Int64).alias("line"),
+            pl.col("_sample").alias("sample_id"),
+            field.alias("field"),
+            reason.alias("reason"),
+        )
     readable = checked.filter(pl.col("_check") < 0).select(
         "_sample",
         "_line",
@@ -200,7 +246,10 @@ def read_long(frame: pl.LazyFrame, rows: int, knowledge: Knowledge) -> LabFile:
     grouping = Grouping(
         test_ids, quantitative, tuple(qualitative), tuple(person.facts), knowledge.facts
     )
-    marked = grouping.mark_repeats(readable)
+    whole = readable  # the whole-file plan leaves out the samples that have a censored row
+    if censored is not None:
+        whole = readable.join(censored.select("_sample").unique(), on="_sample", how="anti")
+    marked = grouping.mark_repeats(whole)
     facts = grouping.facts(marked)
     errors = pl.concat([row_errors, grouping.repeat_errors(marked)]).sort("line")
     return LabFile(
@@ -212,4 +261,7 @@ def read_long(frame: pl.LazyFrame, rows: int, knowledge: Knowledge) -> LabFile:
         readable=readable,
         row_errors=row_errors,
         grouping=grouping,
+        censored=censored,
+        suspects=suspects,
+        censored_columns=censored_columns,
     )

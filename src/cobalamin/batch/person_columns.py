@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 
 from cobalamin.batch.compile import encode_set
+from cobalamin.errors import InputError
 from cobalamin.vocabulary import Vocabulary
 
 __all__ = [
@@ -70,6 +71,18 @@ def _word(vocabulary: Vocabulary, list_name: str) -> Callable[[str], Parsed]:
         if word not in allowed:
             return word, f"unknown {list_name} {word} (allowed: {listing})"
         return word, None
+
+    return parse
+
+
+def _coded(vocabulary: Vocabulary, list_name: str) -> Callable[[str], Parsed]:
+    """A word by the vocabulary's spellings (``V``, ``vrouw``, ``F``: female; ``U``: not known)."""
+
+    def parse(raw: str) -> Parsed:
+        try:
+            return vocabulary.resolve(list_name, raw, list_name), None
+        except InputError as exc:
+            return None, f"{exc.message} (allowed: {exc.allowed})"
 
     return parse
 
@@ -127,7 +140,7 @@ class _Column:
 def _columns(vocabulary: Vocabulary) -> dict[str, _Column]:
     """Every text person column and how to read it."""
     return {
-        "sex": _Column(_word(vocabulary, "sex"), pl.String(), None),
+        "sex": _Column(_coded(vocabulary, "sex"), pl.String(), None),
         "diet": _Column(_word(vocabulary, "diet"), pl.String(), None),
         "pregnant": _Column(_flag, pl.Boolean(), False),
         "lactating": _Column(_flag, pl.Boolean(), False),

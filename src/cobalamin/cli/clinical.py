@@ -31,7 +31,8 @@ __all__ = ["register"]
 
 DEFAULT_PACK = "nice-ng239"
 _RESULT = re.compile(
-    r"^(?P<test>[a-z0-9_]+)=(?P<value>[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)?\s*(?P<rest>.*)$"
+    r"^(?P<test>[a-z0-9_]+)=(?P<comparator>(<=|>=|=<|=>|<|>|≤|≥)\s*)?"
+    r"(?P<value>[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)?\s*(?P<rest>.*)$"
 )
 
 PackOption = Annotated[
@@ -42,14 +43,21 @@ LangOption = Annotated[Lang, typer.Option("--lang", "-l", help="Language of text
 
 
 def parse_result_token(token: str) -> dict[str, Any]:
-    """``b12=200ng/L``, ``mma=0.45 umol/L`` or ``if_ab=positive`` as a result object."""
+    """``b12=200ng/L``, ``mma=0.45 umol/L``, ``if_ab=positive`` or a censored ``b12=<50pmol/L``
+    (``<``, ``<=``, ``>``, ``>=``, ``≤``, ``≥``) as a result object of the JSON contract."""
     match = _RESULT.match(token.strip())
     if match is None:
         raise InputError(token, "a result is written as test=value+unit, e.g. b12=200ng/L")
     test, value, rest = match["test"], match["value"], match["rest"].strip()
+    comparator = (match["comparator"] or "").strip()
+    if comparator and value is None:
+        raise InputError(token, "a censored result is written as e.g. b12=<50pmol/L")
     if value is None:
         return {"test": test, "value": rest}
-    return {"test": test, "value": float(value), "unit": rest}
+    result: dict[str, Any] = {"test": test, "value": float(value), "unit": rest}
+    if comparator:
+        result["comparator"] = comparator
+    return result
 
 
 def _case_from_arguments(items: list[str], person_flags: dict[str, Any]) -> dict[str, Any]:

@@ -1,17 +1,26 @@
-"""HL7 v2 ORU^R01 in and out (python-hl7 parses; the writer builds segments as text).
+"""HL7 v2 ORU^R01 in and out, with an acknowledgement per message (python-hl7 parses).
 
 Reading: a file holds one or many messages, MLLP-framed (``\\x0b ... \\x1c\\x0d``) or plain
 (each message starts with ``MSH``; ``\\r``, ``\\n`` or ``\\r\\n`` end segments). From each
-message: PID-3 (patient id), PID-7 (birth date), PID-8 (sex), OBR-7 (observation date), and
-every OBX whose OBX-3 holds a LOINC code of the analyte catalogue (OBX-5 value, OBX-6 units).
-OBX rows with other codes (a full blood count, say) are left alone.
+message: PID-3 (patient id), PID-7 (birth date), PID-8 (sex, by the vocabulary's codes: HL7
+administrative sex and Dutch/English words), OBR-7 (observation date), and every OBX whose
+OBX-3 names a test cobalamin reads: a LOINC code of the analyte catalogue (in the identifier
+or the alternate identifier) or a site's local code (``cobalamin.knowledge.local_codes``).
+OBX-5 may be censored: ``<50`` in an NM or ST value, or the SN data type ``<^50``. OBX rows
+with other codes (a full blood count, say) are left alone.
 
-Writing: the same message with a new MSH-10, the interpretation as NTE segments right after
-the last interpreted OBX (Dutch, then English), and every reflex test as a new ORC/OBR pair
-(ORC-1 ``NW``; OBR-4 the test's LOINC code; OBR-11 ``A``: add to the existing specimen).
+Writing: the same message with MSH-10 marked once (``-CBL``), the interpretation as NTE
+segments right after the last interpreted OBX (in the output language(s), words from
+``data/texts.yaml``), one NTE per safety alert, a provenance NTE, and every reflex test as a new
+ORC/OBR pair (ORC-1 ``NW``; OBR-4 the test's LOINC code; OBR-11 ``A``: add to the existing
+specimen). cobalamin's own segments carry a mark (NTE-4 ``CBL^cobalamin^L``; ORC-2/OBR-2 in
+namespace ``CBL``), so a message that comes back is interpreted afresh: its old segments are
+replaced, never added to, and its id stays the same.
 
-A malformed message is reported with its number, control id, segment and field, and skipped;
-the other messages are still interpreted.
+Acknowledging: every message gets an ACK (``acknowledgement``): AA, or AR (the message
+cannot be used at all: not HL7, not a result message) or AE (its content has an error) with an
+ERR segment giving the location (ERR-2: segment, sequence, field, component), the HL7 error
+code (ERR-3, table 0357), the severity and the reason in words (ERR-8).
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,36 +36,100 @@ from typing import Any
 import hl7
 
 from cobalamin.assessment import Assessment
-from cobalamin.case import normalise_result, parse_case
+from cobalamin.case import COMPARATORS, normalise_result, parse_case, split_censored
 from cobalamin.errors import CobalaminError, InputError
+from cobalamin.knowledge.local_codes import LocalCodes
 from cobalamin.knowledge.model import Pack
 from cobalamin.knowledge.registry import Knowledge
 from cobalamin.pipeline import assess
 from cobalamin.render.text import verdict
-from cobalamin.version import provenance
+from cobalamin.version import ENGINE_VERSION, provenance
 
 __all__ = [
+    "MARK",
+    "ErrorLocation",
     "HL7Error",
+    "Outcome",
     "ParsedMessage",
     "Report",
+    "acknowledgement",
     "escape",
+    "frame_mllp",
     "interpret_file",
     "interpret_message",
     "parse_message",
+    "process_message",
     "split_messages",
 ]
 
 _START, _END = "\x0b", "\x1c"
+MARK = "CBL"  # cobalamin's own segments: NTE-4 CBL^cobalamin^L, ORC-2/OBR-2 namespace CBL
+_NTE_MARK = f"{MARK}^cobalamin^L"
+_ERROR_NAMES = {  # HL7 table 0357, message error condition codes
+    "100": "Segment sequence error",
+    "101": "Required field missing",
+    "102": "Data type error",
+    "103": "Table value not found",
+    "200": "Unsupported message type",
+    "205": "Duplicate key identifier",
+    "207": "Application internal error",
+}
+
+
+@dataclass(frozen=True)
+class ErrorLocation:
+    """Where an error is: segment id, its sequence in the message, field and component."""
+
+    segment: str
+    sequence: int = 1
+    field: int | None = None
+    component: int | None = None
+
+    def erl(self) -> str:
+        """ERR-2 (ERL): segment ^ sequence ^ field ^ repetition ^ component."""
+        parts = [self.segment, str(self.sequence), _text(self.field), "", _text(self.component)]
+        return "^".join(parts).rstrip("^")
+
+
+def _text(number: int | None) -> str:
+    return "" if number is None else str(number)
 
 
 class HL7Error(InputError):
-    """A message that cannot be used; ``field`` names message, segment and field."""
+    """A message that cannot be used; ``field`` names message, segment and field.
+
+    ``location`` and ``code`` (HL7 table 0357) go into the ACK's ERR segment; ``reject``: the
+    message as a whole is refused (AR) rather than its content in error (AE)."""
+
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        allowed: str = "",
+        *,
+        location: ErrorLocation | None = None,
+        code: str = "207",
+        reject: bool = False,
+    ) -> None:
+        super().__init__(field, message, allowed)
+        self.location = location
+        self.code = code
+        self.reject = reject
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self.field, self.message, self.allowed, self.location, self.code,
+                           self.reject))  # fmt: skip
+
+
+def _rebuild(*args: Any) -> HL7Error:
+    field, message, allowed, location, code, reject = args
+    return HL7Error(field, message, allowed, location=location, code=code, reject=reject)
 
 
 @dataclass
 class ParsedMessage:
     control_id: str
-    segments: list[str]  # raw segment text, in order
+    segments: list[str]  # raw segment text, in order (cobalamin's own segments removed)
     case: dict[str, Any]
     obx_positions: list[int]  # indices in ``segments`` of interpreted OBX
     obr_date: str | None
@@ -89,6 +163,11 @@ def split_messages(text: str) -> list[str]:
     return messages
 
 
+def frame_mllp(message: str) -> str:
+    """One message in its MLLP envelope."""
+    return f"{_START}{message}\r{_END}\r"
+
+
 def escape(text: str) -> str:
     """HL7 escaping of ``\\ | ^ & ~`` in a text field."""
     out = text.replace("\\", "\\E\\")
@@ -110,6 +189,22 @@ def _component(value: str, index: int) -> str:
     return parts[index - 1] if len(parts) >= index else ""
 
 
+def _raw_field(segment: str, index: int) -> str:
+    fields = segment.split("|")
+    if segment.startswith("MSH|"):  # MSH-1 is the separator itself
+        index -= 1
+    return fields[index] if len(fields) > index else ""
+
+
+def is_own(segment: str) -> bool:
+    """Whether a segment is one cobalamin wrote (its mark), to be replaced, not kept."""
+    if segment.startswith("NTE|"):
+        return _raw_field(segment, 4) == _NTE_MARK
+    if segment.startswith(("ORC|", "OBR|")):
+        return _component(_raw_field(segment, 2), 2) == MARK
+    return False
+
+
 def _date(value: str) -> dt.date | None:
     digits = value.strip()[:8]
     if len(digits) != 8 or not digits.isdigit():
@@ -125,30 +220,90 @@ def _age(birth: dt.date, on: dt.date) -> float:
     return float(max(years, 0))
 
 
-def parse_message(text: str, number: int, knowledge: Knowledge) -> ParsedMessage:
+def _header(text: str) -> list[str]:
+    """MSH fields by their HL7 number (index 0 unused; 1 is the field separator)."""
+    msh = text.split("\r", 1)[0]
+    return ["", "|", *msh.split("|")[1:]]
+
+
+def _msh(text: str, number: int) -> str:
+    fields = _header(text)
+    return fields[number] if len(fields) > number else ""
+
+
+def _analyte(
+    identifier: str, knowledge: Knowledge, codes: LocalCodes
+) -> tuple[str | None, str | None]:
+    """(test id, the local code's unit) of OBX-3: a LOINC code (identifier or alternate
+    identifier, coding system LN), else a site's local code; (None, None) when neither."""
+    pairs = [(_component(identifier, 1), _component(identifier, 3)),
+             (_component(identifier, 4), _component(identifier, 6))]  # fmt: skip
+    for code, system in pairs:
+        if code and system in ("LN", "LOINC", ""):
+            item = knowledge.analytes.for_loinc(code)
+            if item is not None:
+                return item.id, None
+    for code, system in pairs:
+        local = codes.lookup(code, system)
+        if local is not None:
+            return local.test, local.unit
+    return None, None
+
+
+def _obx_value(obx: Any, message: Any, here: str, sequence: int) -> tuple[str, str | None]:
+    """(number or word text, comparator) of OBX-5: NM/ST, censored text or SN."""
+    location = ErrorLocation("OBX", sequence, 5)
+    value_text = message.unescape(_field(obx, 5)).strip()
+    if _field(obx, 2) == "SN":  # structured numeric: comparator^number[^separator^number]
+        comparator, number_text = _component(value_text, 1), _component(value_text, 2)
+        if _component(value_text, 3) or _component(value_text, 4):
+            raise HL7Error(f"{here}-5", f"a range {value_text!r} cannot be interpreted",
+                           location=location, code="102")  # fmt: skip
+        if comparator not in ("", "=") and comparator not in COMPARATORS:
+            raise HL7Error(f"{here}-5", f"comparator {comparator!r} cannot be interpreted",
+                           "<, <=, >, >=, =", location=location, code="102")  # fmt: skip
+        return number_text, (None if comparator in ("", "=") else COMPARATORS[comparator])
+    censored = split_censored(value_text)
+    if censored is not None:
+        return censored[1], censored[0]
+    return value_text, None
+
+
+def parse_message(
+    text: str, number: int, knowledge: Knowledge, codes: LocalCodes | None = None
+) -> ParsedMessage:
     """One message as a case; problems raise HL7Error naming segment and field."""
+    codes = codes or LocalCodes.empty()
     where = f"message {number}"
     if not text.startswith("MSH|"):
-        raise HL7Error(where, "does not start with an MSH segment")
+        raise HL7Error(where, "does not start with an MSH segment",
+                       location=ErrorLocation("MSH"), code="100", reject=True)  # fmt: skip
+    segments = [s for s in text.split("\r") if s and not is_own(s)]
     try:
-        message = hl7.parse(text)
+        message = hl7.parse("\r".join(segments))
     except Exception as exc:
-        raise HL7Error(where, f"cannot be parsed: {exc}") from None
+        raise HL7Error(where, f"cannot be parsed: {exc}",
+                       location=ErrorLocation("MSH"), code="102", reject=True) from None  # fmt: skip
     msh = message.segment("MSH")
     control_id = _field(msh, 10)
     where = f"message {number} (MSH-10 {control_id or '?'})"
     kind = _field(msh, 9)
     if not kind.startswith("ORU"):
-        raise HL7Error(f"{where} MSH-9", f"{kind or '(empty)'} is not an ORU^R01 result message")
-    segments = text.split("\r")
-    pids = [s for s in segments if s.startswith("PID|")]
-    if not pids:
-        raise HL7Error(where, "has no PID segment")
+        raise HL7Error(f"{where} MSH-9", f"{kind or '(empty)'} is not an ORU^R01 result message",
+                       location=ErrorLocation("MSH", 1, 9), code="200", reject=True)  # fmt: skip
+    if not any(s.startswith("PID|") for s in segments):
+        raise HL7Error(where, "has no PID segment", location=ErrorLocation("PID"), code="100")
     pid = message.segment("PID")
     person: dict[str, Any] = {}
-    sex = _field(pid, 8).strip().upper()[:1]
-    if sex in ("F", "M"):
-        person["sex"] = "female" if sex == "F" else "male"
+    sex_text = _field(pid, 8).strip()
+    if sex_text:
+        try:
+            sex = knowledge.vocabulary.resolve("sex", _component(sex_text, 1), "sex")
+        except InputError as exc:
+            raise HL7Error(f"{where} PID-8", exc.message, exc.allowed,
+                           location=ErrorLocation("PID", 1, 8), code="103") from None  # fmt: skip
+        if sex is not None:
+            person["sex"] = sex
     obr_date: str | None = None
     observed: dt.date | None = None
     if any(s.startswith("OBR|") for s in segments):
@@ -167,58 +322,90 @@ def parse_message(text: str, number: int, knowledge: Knowledge) -> ParsedMessage
         obx_number += 1
         obx = message.segments("OBX")[obx_number - 1]
         here = f"{where} OBX[{obx_number}]"
-        identifier = _field(obx, 3)
-        code, system = _component(identifier, 1), _component(identifier, 3)
-        item = knowledge.analytes.for_loinc(code) if system in ("LN", "LOINC", "") else None
-        if item is None:
+        test, code_unit = _analyte(_field(obx, 3), knowledge, codes)
+        if test is None:
             continue  # not a test cobalamin reads
+        item = knowledge.analytes[test]
         status = _field(obx, 11).strip().upper()
         if status in ("X", "D", "W"):  # cannot be obtained / deleted / wrong patient
             continue
         if item.id in seen:
-            raise HL7Error(f"{here}-3", f"{item.id} is reported twice in one message")
-        value_text = message.unescape(_field(obx, 5)).strip()
-        if _field(obx, 2) == "SN":  # structured numeric: comparator^number
-            comparator, number_text = _component(value_text, 1), _component(value_text, 2)
-            if comparator not in ("", "="):
-                raise HL7Error(
-                    f"{here}-5", f"censored value {comparator}{number_text} cannot be interpreted"
-                )
-            value_text = number_text
+            raise HL7Error(f"{here}-3", f"{item.id} is reported twice in one message",
+                           location=ErrorLocation("OBX", obx_number, 3), code="205")  # fmt: skip
+        value_text, comparator = _obx_value(obx, message, here, obx_number)
         if not value_text:
-            raise HL7Error(f"{here}-5", "the result value is empty")
-        unit = message.unescape(_component(_field(obx, 6), 1)).strip() or None
+            raise HL7Error(f"{here}-5", "the result value is empty",
+                           location=ErrorLocation("OBX", obx_number, 5), code="101")  # fmt: skip
+        unit = message.unescape(_component(_field(obx, 6), 1)).strip() or code_unit
         value: Any = value_text
         if item.kind == "quantitative":
             try:
                 value = float(value_text.replace(",", "."))
             except ValueError:
-                raise HL7Error(f"{here}-5", f"{value_text!r} is not a number") from None
+                raise HL7Error(f"{here}-5", f"{value_text!r} is not a number",
+                               location=ErrorLocation("OBX", obx_number, 5), code="102") from None  # fmt: skip
             if unit is None:
-                raise HL7Error(f"{here}-6", f"the unit of {item.id} is missing")
+                raise HL7Error(f"{here}-6", f"the unit of {item.id} is missing",
+                               location=ErrorLocation("OBX", obx_number, 6), code="101")  # fmt: skip
         try:
-            normalise_result(knowledge.analytes, item.id, value, unit, here)
+            normalise_result(knowledge.analytes, item.id, value, unit, here, comparator)
         except InputError as exc:
-            suffix = "-6" if exc.field.endswith(".unit") else "-5"
-            raise HL7Error(f"{here}{suffix}", exc.message, exc.allowed) from None
-        results.append({"test": item.id, "value": value, "unit": unit} if unit else
-                       {"test": item.id, "value": value})  # fmt: skip
+            spot = 6 if exc.field.endswith(".unit") else 5
+            raise HL7Error(f"{here}-{spot}", exc.message, exc.allowed,
+                           location=ErrorLocation("OBX", obx_number, spot),
+                           code="103" if spot == 6 else "102") from None  # fmt: skip
+        result: dict[str, Any] = {"test": item.id, "value": value}
+        if unit:
+            result["unit"] = unit
+        if comparator:
+            result["comparator"] = comparator
+        results.append(result)
         positions.append(position)
         seen.add(item.id)
     if not results:
-        raise HL7Error(where, "has no OBX with a LOINC code cobalamin reads")
+        raise HL7Error(where, "has no OBX with a test cobalamin reads (a LOINC or local code)",
+                       location=ErrorLocation("OBX", 1, 3), code="101")  # fmt: skip
     case = {"person": person, "results": results}
     return ParsedMessage(control_id, segments, case, positions, obr_date)
 
 
-def _loinc(knowledge: Knowledge, test: str) -> tuple[str, str]:
+def _loinc(knowledge: Knowledge, test: str, lang: str) -> tuple[str, str]:
     item = knowledge.analytes[test]
     code = item.loinc[0].code if item.loinc else test
-    return code, item.name.get("en", test)
+    return code, item.name.get(lang) or item.name.get("en", test)
+
+
+def _marked_id(control_id: str) -> str:
+    """MSH-10 of the interpreted message: marked once, however often it comes back."""
+    if not control_id:
+        return MARK
+    return control_id if control_id.endswith(f"-{MARK}") else f"{control_id}-{MARK}"
+
+
+def _notes(result: Assessment, pack: Pack, knowledge: Knowledge, langs: Sequence[str]) -> list[str]:
+    texts = knowledge.texts
+    lines: list[str] = []
+    for lang in langs:
+        headline = texts.get(
+            "hl7.interpretation",
+            lang,
+            pack=pack.id,
+            verdict=verdict(texts, result.deficiency, lang),
+        )
+        lines.append(" ".join(part for part in (headline, result.comment(lang)) if part))
+        for alert in result.alerts:
+            level = texts.get(f"level.{alert.level}", lang)
+            lines.append(texts.get("hl7.alert", lang, level=level, text=alert.text.get(lang)))
+    lines.append(provenance(pack.id, pack.sha256))
+    return [f"NTE|{i}|L|{escape(line)}|{_NTE_MARK}" for i, line in enumerate(lines, start=1)]
 
 
 def interpret_message(
-    parsed: ParsedMessage, pack: Pack, knowledge: Knowledge, result: Assessment | None = None
+    parsed: ParsedMessage,
+    pack: Pack,
+    knowledge: Knowledge,
+    result: Assessment | None = None,
+    langs: Sequence[str] = ("nl", "en"),
 ) -> str:
     """The interpreted ORU^R01 for one parsed message (segments joined by ``\\r``)."""
     if result is None:
@@ -227,40 +414,130 @@ def interpret_message(
     segments = list(parsed.segments)
     msh = segments[0].split("|")
     if len(msh) > 9:
-        msh[9] = f"{msh[9]}-CBL" if msh[9] else "CBL"
+        msh[9] = _marked_id(msh[9])
     segments[0] = "|".join(msh)
-    texts = knowledge.texts
-    notes: list[str] = []
-    for lang in ("nl", "en"):
-        headline = texts.get(
-            "hl7.interpretation",
-            lang,
-            pack=pack.id,
-            verdict=verdict(texts, result.deficiency, lang),
-        )
-        text = " ".join(part for part in (headline, result.comment(lang)) if part)
-        notes.append(f"NTE|{len(notes) + 1}|L|{escape(text)}")
-    notes.append(f"NTE|{len(notes) + 1}|L|{escape(provenance(pack.id, pack.sha256))}")
+    notes = _notes(result, pack, knowledge, langs)
     after = max(parsed.obx_positions) + 1
     while after < len(segments) and segments[after].startswith("NTE|"):
         after += 1  # keep the lab's own notes attached to their OBX
     segments[after:after] = notes
-    placer = parsed.control_id or "CBL"
+    placer = parsed.control_id.removesuffix(f"-{MARK}") or MARK
+    reason = knowledge.texts.get("hl7.reflex", langs[0], pack=pack.id)
     for number, test in enumerate(result.reflex_tests, start=1):
-        code, name = _loinc(knowledge, test)
-        order = f"{placer}-R{number}"
-        segments.append(f"ORC|NW|{escape(order)}|||||||{parsed.obr_date or ''}")
+        code, name = _loinc(knowledge, test, langs[0])
+        order = f"{escape(placer)}-R{number}^{MARK}"
+        segments.append(f"ORC|NW|{order}|||||||{parsed.obr_date or ''}")
         segments.append(
-            f"OBR|{number}|{escape(order)}||{code}^{escape(name)}^LN|||{parsed.obr_date or ''}"
-            f"||||A||reflex: {escape(pack.id)}"
+            f"OBR|{number}|{order}||{code}^{escape(name)}^LN|||{parsed.obr_date or ''}"
+            f"||||A||{escape(reason)}"
         )
     return "\r".join(segments)
 
 
+def acknowledgement(
+    message: str,
+    error: HL7Error | None,
+    pack: Pack,
+    now: dt.datetime | None = None,
+) -> str:
+    """The ACK of one message: AA, or AR/AE with an ERR segment (location, table 0357 code,
+    severity, reason). The SFT segment (v2.5 and later) names cobalamin's version and the
+    pack's sha256."""
+    header = _header(message) if message.startswith("MSH|") else []
+
+    def get(number: int) -> str:
+        return header[number] if len(header) > number else ""
+
+    version = get(12) or "2.5"
+    control = get(10)
+    stamp = (now or dt.datetime.now()).strftime("%Y%m%d%H%M%S")
+    code = "AA" if error is None else ("AR" if error.reject else "AE")
+    segments = [
+        f"MSH|^~\\&|cobalamin|{get(6)}|{get(3)}|{get(4)}|{stamp}||ACK^R01^ACK|"
+        f"{escape(control)}-ACK|{get(11) or 'P'}|{version}",
+    ]
+    if _at_least(version, (2, 5)):
+        segments.append(
+            f"SFT|cobalamin|{ENGINE_VERSION}|cobalamin||{escape(provenance(pack.id, pack.sha256))}"
+        )
+    segments.append(f"MSA|{code}|{escape(control)}")
+    if error is not None:
+        location = error.location.erl() if error.location is not None else ""
+        name = _ERROR_NAMES.get(error.code, "")
+        segments.append(f"ERR||{location}|{error.code}^{name}^HL70357|E||||{escape(str(error))}")
+    return "\r".join(segments)
+
+
+def _at_least(version: str, wanted: tuple[int, int]) -> bool:
+    try:
+        parts = tuple(int(p) for p in version.split(".")[:2])
+    except ValueError:
+        return True
+    return parts >= wanted
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One message processed: the interpreted message (None when in error) and its ACK."""
+
+    number: int
+    control_id: str
+    interpreted: str | None
+    ack: str
+    problem: str | None
+
+
+def process_message(
+    text: str,
+    number: int,
+    pack: Pack,
+    knowledge: Knowledge,
+    *,
+    codes: LocalCodes | None = None,
+    langs: Sequence[str] = ("nl", "en"),
+    now: dt.datetime | None = None,
+) -> Outcome:
+    """Interpret one message and acknowledge it. Never raises: any failure is an AE/AR."""
+    control = _msh(text, 10) if text.startswith("MSH|") else ""
+    try:
+        parsed = parse_message(text, number, knowledge, codes)
+        interpreted = interpret_message(parsed, pack, knowledge, langs=langs)
+    except HL7Error as exc:
+        return Outcome(number, control, None, acknowledgement(text, exc, pack, now), str(exc))
+    except CobalaminError as exc:
+        error = HL7Error(f"message {number}", str(exc), code="207")
+        return Outcome(number, control, None, acknowledgement(text, error, pack, now), str(exc))
+    except Exception as exc:  # a bug must not lose the message nor stop a server
+        error = HL7Error(f"message {number}", f"internal error ({type(exc).__name__})")
+        return Outcome(number, control, None, acknowledgement(text, error, pack, now), str(error))
+    return Outcome(number, control, interpreted, acknowledgement(text, None, pack, now), None)
+
+
+def _write_atomic(path: Path, body: str) -> None:
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    tmp.write_bytes(body.encode("utf-8"))
+    os.replace(tmp, path)
+
+
+def _join(messages: Sequence[str], mllp: bool) -> str:
+    if mllp:
+        return "".join(frame_mllp(m) for m in messages)
+    return "".join(m.replace("\r", "\n") + "\n" for m in messages)  # one segment per line
+
+
 def interpret_file(
-    input_path: Path, pack: Pack | str, out: Path, *, knowledge: Knowledge, mllp: bool = False
+    input_path: Path,
+    pack: Pack | str,
+    out: Path,
+    *,
+    knowledge: Knowledge,
+    mllp: bool = False,
+    ack: Path | None = None,
+    codes: LocalCodes | None = None,
+    langs: Sequence[str] = ("nl", "en"),
 ) -> Report:
-    """Interpret every message of a file; write the good ones atomically, report the rest."""
+    """Interpret every message of a file; write the good ones (and, with ``ack``, an ACK per
+    message) atomically, report the rest."""
     pack = pack if isinstance(pack, Pack) else knowledge.pack(pack)
     try:
         text = input_path.read_bytes().decode("utf-8", errors="replace")
@@ -268,19 +545,17 @@ def interpret_file(
         raise InputError("input", f"cannot read {input_path}: {exc.strerror}") from None
     report = Report()
     written: list[str] = []
+    acks: list[str] = []
     for number, message in enumerate(split_messages(text), start=1):
         report.read += 1
-        try:
-            parsed = parse_message(message, number, knowledge)
-            written.append(interpret_message(parsed, pack, knowledge))
-        except CobalaminError as exc:
-            report.problems.append(str(exc))
+        outcome = process_message(message, number, pack, knowledge, codes=codes, langs=langs)
+        acks.append(outcome.ack)
+        if outcome.interpreted is not None:
+            written.append(outcome.interpreted)
+        if outcome.problem is not None:
+            report.problems.append(outcome.problem)
     report.written = len(written)
-    if mllp:
-        body = "".join(f"{_START}{m}\r{_END}\r" for m in written)
-    else:  # plain: one segment per line, messages one after the other
-        body = "".join(m.replace("\r", "\n") + "\n" for m in written)
-    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
-    tmp.write_bytes(body.encode("utf-8"))
-    os.replace(tmp, out)
+    _write_atomic(out, _join(written, mllp))
+    if ack is not None:
+        _write_atomic(ack, _join(acks, mllp))
     return report

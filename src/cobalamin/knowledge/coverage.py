@@ -16,17 +16,35 @@ from cobalamin.knowledge.facts import FactSpec
 from cobalamin.knowledge.logic import FactValue, rule_matches
 from cobalamin.knowledge.model import Comparison, Table
 
-__all__ = ["check_coverage", "representatives"]
+__all__ = ["check_coverage", "interval_representatives", "representatives"]
 
 _MAX_COMBINATIONS = 500_000
 
 
 def _numbers(spec: FactSpec, comparisons: Sequence[Comparison]) -> list[FactValue]:
     assert spec.low is not None and spec.high is not None
-    points = sorted({spec.low, spec.high} | {c.number for c in comparisons if c.number is not None})
-    points = [p for p in points if spec.low <= p <= spec.high]
-    values: list[FactValue] = list(points)
-    values += [(a + b) / 2 for a, b in pairwise(points)]
+    return list(interval_representatives(spec.low, spec.high, comparisons))
+
+
+def interval_representatives(
+    low: float,
+    high: float,
+    comparisons: Sequence[Comparison],
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> list[float]:
+    """One number per class of the interval from ``low`` to ``high`` that the comparisons
+    cannot tell apart: every cut-off point inside it and the open stretches between them.
+
+    The ends are included unless ``low_open``/``high_open`` (a censored ``<50`` is the
+    interval from the lowest possible value up to, but not including, 50).
+    """
+    cuts = {c.number for c in comparisons if c.number is not None}
+    points = sorted({low, high} | {p for p in cuts if low <= p <= high})
+    values = [p for p in points if not (low_open and p == low) and not (high_open and p == high)]
+    # the open stretch between two points (none when they are neighbouring floats)
+    values += [m for a, b in pairwise(points) if a < (m := (a + b) / 2) < b]
     return values
 
 

@@ -32,6 +32,7 @@ from cobalamin.knowledge.sources import (
     fast_yaml_document,
 )
 from cobalamin.knowledge.texts import Texts
+from cobalamin.knowledge.trend_data import BiologicalVariation, TrendDisplay
 from cobalamin.vocabulary import Vocabulary
 
 __all__ = ["Knowledge"]
@@ -159,3 +160,13 @@ class Knowledge:
     @cached_property
     def followup(self) -> FollowUpFile:
         return load_model(self._file("followup.yaml"), FollowUpFile)
+
+    @cached_property
+    def biological_variation(self) -> BiologicalVariation:
+        """Within-subject CVs with their sources, for reference change values (trend)."""
+        return load_model(self._file("biological_variation.yaml"), BiologicalVariation)
+
+    @cached_property
+    def trend_display(self) -> TrendDisplay:
+        """How many decimals each test is shown with in a trend (a display convention)."""
+        return load_model(self._file("trend.yaml"), TrendDisplay)
