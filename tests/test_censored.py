@@ -8,6 +8,7 @@ output says why. Clinical expectations quote the Gelderse Vallei leaflet (seed 0
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cobalamin import assess, builtin_pack_ids, default_knowledge, load_pack
+from cobalamin.knowledge.loader import EDGE_TOLERANCE
 from cobalamin.knowledge.model import Pack
 from cobalamin.units import conversion_factor
 
@@ -87,7 +89,7 @@ def _exact(case: dict[str, Any], value: float, pack: Pack) -> str:
 @pytest.mark.parametrize("pack_id", builtin_pack_ids())
 def test_censored_agrees_with_every_value_it_allows(pack_id: str) -> None:
     """Whatever the limit: when the censored answer is decided, every exact value in the
-    interval gives that answer; when it is indeterminate, two exact values disagree (or the
+    interval (a value within EDGE_TOLERANCE of an open limit counts as at it) gives that answer; when it is indeterminate, two exact values disagree (or the
     exact values are themselves indeterminate)."""
     pack = load_pack(pack_id)
     item = default_knowledge().analytes["b12"]
@@ -109,10 +111,15 @@ def test_censored_agrees_with_every_value_it_allows(pack_id: str) -> None:
         samples = [low + (high - low) * k / 40 for k in range(41)] + [
             c for c in near if low <= c <= high
         ]
+        # a value within EDGE_TOLERANCE of the limit is *at* the limit, as at a cut-off
+        slack = abs(limit) * EDGE_TOLERANCE
+        # and a value inside every stretch between two of these points (a coarse grid can miss one)
+        ends = sorted({low, high, *samples})
+        samples += [(a + b) / 2 for a, b in itertools.pairwise(ends)]
         if comparator == "<":
-            samples = [s for s in samples if s < limit]
+            samples = [s for s in samples if s < limit - slack]
         if comparator == ">":
-            samples = [s for s in samples if s > limit]
+            samples = [s for s in samples if s > limit + slack]
         answers = {_exact(case, s, pack) for s in samples}
         if censored != "indeterminate":
             assert answers == {censored}, (comparator, limit, answers)

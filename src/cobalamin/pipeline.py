@@ -28,6 +28,7 @@ from cobalamin.case import Case, Result, parse_case
 from cobalamin.cb12 import compute as compute_cb12
 from cobalamin.engine import Evaluation, case_facts, evaluate
 from cobalamin.knowledge.coverage import interval_representatives
+from cobalamin.knowledge.loader import EDGE_TOLERANCE
 from cobalamin.knowledge.model import (
     Comparison,
     Pack,
@@ -257,7 +258,15 @@ def _censored_span(
     names: dict[tuple[str, float], str],
 ) -> _CensoredSpan:
     assert isinstance(result.value, float) and result.comparator is not None
-    limit, comparator = result.value, result.comparator
+    # The limit went through the same unit conversion as the cut-offs: a value within
+    # EDGE_TOLERANCE of it is *at* it, so "<150" stops short of that band and "<=150" takes it in.
+    slack = abs(result.value) * EDGE_TOLERANCE
+    comparator = result.comparator
+    limit = result.value + (slack if comparator in ("<=", ">") else -slack)
+    # A cut-off moved the same way from (nearly) the same number is the limit: snap to it, or
+    # float noise would leave a sliver between them. The other side's edge is 2 * slack away.
+    numbers = [c.number for c in comparisons if c.number is not None]
+    limit = next((n for n in numbers if abs(n - limit) <= slack / 2), limit)
     if comparator in ("<", "<="):
         start, end, open_start, open_end = low, limit, False, comparator == "<"
     else:

@@ -105,7 +105,7 @@ def test_output_format_follows_the_extension(tmp_path: Path) -> None:
             ["batch", str(source), "--pack", "gelderse-vallei", "--out", str(tmp_path / name)],
         )
         assert done.exit_code == 0, done.output
-    workbook = pl.read_excel(tmp_path / "o.xlsx")
+    workbook = pl.read_excel(tmp_path / "o.xlsx", engine="openpyxl")
     assert workbook["deficiency"].to_list() == ["likely", "unlikely"]
     assert (tmp_path / "o.xlsx").read_bytes()[:2] == b"PK"  # a real workbook, not CSV
     lines = pl.read_ndjson(tmp_path / "o.jsonl")
