@@ -35,6 +35,9 @@ def test_below_a_limit_under_the_cut_off_is_classed_below_it() -> None:
     assert result.censored == ("b12",)
     assert [f.rule for f in result.findings] == ["censored_b12", "gv_b12_low"]
     assert result.to_dict()["censored"] == ["b12"]
+    # the finding shows the result as the report gave it, not one of the values it allows
+    assert result.findings[1].full_text("en").startswith("total B12 <50 pmol/L — ")
+    assert result.findings[1].values[0].comparator == "<"
     assert "gecensureerd" in result.comment("nl") and "censored" in result.comment("en")
 
 

@@ -35,6 +35,7 @@ class ShownValue:
     unit: str | None
     pack_value: float | None = None  # None when the cut-off is in the same unit
     pack_unit: str | None = None
+    comparator: str | None = None  # a censored result (<50): the value is its limit
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +44,7 @@ class ShownValue:
             "unit": self.unit,
             "pack_value": self.pack_value,
             "pack_unit": self.pack_unit,
+            "comparator": self.comparator,
         }
 
 

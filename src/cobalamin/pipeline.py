@@ -121,11 +121,14 @@ def measured_values(
             continue
         given = float(result.original_value)
         if cutoff is None or _same_unit(result.original_unit, cutoff.unit):
-            shown.setdefault(result.test, ShownValue(result.test, given, result.original_unit))
+            shown.setdefault(
+                result.test,
+                ShownValue(result.test, given, result.original_unit, comparator=result.comparator),
+            )
             continue
         converted = from_canonical(knowledge.analytes[cutoff.fact], result.value, cutoff.unit)
         shown[result.test] = ShownValue(
-            result.test, given, result.original_unit, converted, cutoff.unit
+            result.test, given, result.original_unit, converted, cutoff.unit, result.comparator
         )
     if not shown:
         return (), None
@@ -148,10 +151,11 @@ def _describe(value: ShownValue, lang: str, knowledge: Knowledge) -> str:
     if isinstance(value.value, str):  # a qualitative result: its word, in the output language
         word = knowledge.texts.get(f"result.{value.value}", lang)
         return knowledge.texts.get("finding.value", lang, name=name, given=word)
-    given = f"{_as_given(value.value, lang)} {_unit(value.unit or '')}"
+    sign = value.comparator or ""
+    given = f"{sign}{_as_given(value.value, lang)} {_unit(value.unit or '')}"
     if value.pack_value is None or value.pack_unit is None:
         return knowledge.texts.get("finding.value", lang, name=name, given=given)
-    converted = f"{_significant(value.pack_value, lang)} {_unit(value.pack_unit)}"
+    converted = f"{sign}{_significant(value.pack_value, lang)} {_unit(value.pack_unit)}"
     return knowledge.texts.get(
         "finding.value_converted", lang, name=name, given=given, converted=converted
     )
@@ -394,9 +398,11 @@ def assess_censored(case: Case, pack: Pack, knowledge: Knowledge) -> Assessment:
         for m, r in case.results.items()
         if isinstance(v := r.value, float) and not r.comparator
     }
+    # the shared findings show the results as given (<50), not one run's value
+    findings = _findings_with_values(combined.findings, pack, case, knowledge)
     return replace(
         combined,
-        findings=(*notes, *combined.findings),
+        findings=(*notes, *findings),
         cb12=compute_cb12(exact_values, case.person.age, knowledge.cb12),
         censored=censored,
     )

@@ -91,7 +91,12 @@ def register(app: typer.Typer) -> None:
             typer.Option("--pack", "-p", help="Guideline(s) to ask; default: all with rules."),
         ] = None,
         age: Annotated[float | None, typer.Option("--age", help="Age in years.")] = None,
-        sex: Annotated[str | None, typer.Option("--sex", help="female or male.")] = None,
+        sex: Annotated[
+            str | None,
+            typer.Option(
+                "--sex", help="female, male or unknown (also V, M, vrouw, man, HL7 F/M/U)."
+            ),
+        ] = None,
         pregnant: PregnantOption = False,
         lactating: LactatingOption = False,
         wish_to_conceive: WishOption = False,

@@ -105,7 +105,10 @@ def register(app: typer.Typer) -> None:
         output: FormatOption = Format.text,
         lang: LangOption = Lang.en,
         age: Annotated[float | None, typer.Option(help="Age in years.")] = None,
-        sex: Annotated[str | None, typer.Option(help="female or male.")] = None,
+        sex: Annotated[
+            str | None,
+            typer.Option(help="female, male or unknown (also V, M, vrouw, man, HL7 F/M/U)."),
+        ] = None,
         pregnant: Annotated[
             bool, typer.Option("--pregnant", help="The person is pregnant.")
         ] = False,
