@@ -205,9 +205,13 @@ def test_an_ack_for_every_message(tmp_path: Path) -> None:
     source.write_text("\n".join([MSG.format(n=1, b12=100), MSG.format(n=2, b12="abc"), adt,
                                  _anaemic(4)]).replace("\r", "\n"))  # fmt: skip
     acks = tmp_path / "acks.hl7"
+    kept = tmp_path / "rejected.hl7"
     report = interpret_file(source, "gelderse-vallei", tmp_path / "out.hl7",
-                            knowledge=default_knowledge(), ack=acks)  # fmt: skip
+                            knowledge=default_knowledge(), ack=acks, rejected=kept)  # fmt: skip
     assert (report.read, report.written, len(report.problems)) == (4, 2, 2)
+    # no message is lost: what could not be interpreted is kept as it came
+    refused = [hl7.parse(m) for m in split_messages(kept.read_text())]
+    assert [str(m.segment("MSH")[10]) for m in refused] == ["M2", "A9"]
     messages = [hl7.parse(m) for m in split_messages(acks.read_text())]
     assert [str(m.segment("MSA")[1]) for m in messages] == ["AA", "AE", "AR", "AA"]
     assert [str(m.segment("MSA")[2]) for m in messages] == ["M1", "M2", "A9", "M4"]

@@ -150,20 +150,25 @@ def register(app: typer.Typer) -> None:
         ack: Annotated[
             Path | None, typer.Option("--ack", help="write an ACK per input message here")
         ] = None,
+        rejected: Annotated[
+            Path | None,
+            typer.Option("--rejected", help="write the messages that could not be read here"),
+        ] = None,
         codes: CodesOption = None,
         lang: LangsOption = None,
     ) -> None:
         """Interpret a file of HL7 v2 result messages (comments, alerts, reflex orders).
 
         Comments and safety alerts go in NTE segments, reflex tests in new ORC/OBR pairs; with
-        --ack, an acknowledgement (AA, AE or AR) is written for every message.
+        --ack, an acknowledgement (AA, AE or AR) is written for every message; with --rejected,
+        the messages that could not be interpreted are kept as they came.
         """
         from cobalamin.interop.hl7v2 import interpret_file
 
         knowledge = knowledge_for(pack_path)
         report = interpret_file(
             input_path, knowledge.pack(pack), out, knowledge=knowledge, mllp=mllp, ack=ack,
-            codes=_codes(codes, knowledge), langs=_langs(lang),
+            rejected=rejected, codes=_codes(codes, knowledge), langs=_langs(lang),
         )  # fmt: skip
         typer.echo(report.summary())
         for problem in report.problems:

@@ -533,11 +533,13 @@ def interpret_file(
     knowledge: Knowledge,
     mllp: bool = False,
     ack: Path | None = None,
+    rejected: Path | None = None,
     codes: LocalCodes | None = None,
     langs: Sequence[str] = ("nl", "en"),
 ) -> Report:
     """Interpret every message of a file; write the good ones (and, with ``ack``, an ACK per
-    message) atomically, report the rest."""
+    message; with ``rejected``, the messages that could not be interpreted, as they came)
+    atomically, report the rest."""
     pack = pack if isinstance(pack, Pack) else knowledge.pack(pack)
     try:
         text = input_path.read_bytes().decode("utf-8", errors="replace")
@@ -546,16 +548,21 @@ def interpret_file(
     report = Report()
     written: list[str] = []
     acks: list[str] = []
+    refused: list[str] = []
     for number, message in enumerate(split_messages(text), start=1):
         report.read += 1
         outcome = process_message(message, number, pack, knowledge, codes=codes, langs=langs)
         acks.append(outcome.ack)
         if outcome.interpreted is not None:
             written.append(outcome.interpreted)
+        else:
+            refused.append(message)
         if outcome.problem is not None:
             report.problems.append(outcome.problem)
     report.written = len(written)
     _write_atomic(out, _join(written, mllp))
     if ack is not None:
         _write_atomic(ack, _join(acks, mllp))
+    if rejected is not None:
+        _write_atomic(rejected, _join(refused, mllp))
     return report
