@@ -88,7 +88,17 @@ def test_censored_results_keep_their_comparator_and_direction(tmp_path: Path) ->
                     cva={"b12": 5.0})  # fmt: skip
     assert out["comparator"].to_list() == [None, "<", None, ">"]
     assert out["direction"].to_list() == ["first", "down", "uncertain", "up"]
-    assert out["delta"].null_count() == 4 and out["significant"].null_count() == 4
+    assert out["delta"].null_count() == 4
+    # 221 -> <100 fell at least 55 % and 80 -> >1476 rose at least 1745 %: both beyond the RCV
+    # (27.6 %) whatever the true values; <100 -> 80 cannot be decided
+    assert out["significant"].to_list() == [None, True, None, True]
+
+
+def test_a_censored_change_that_may_be_small_is_not_flagged(tmp_path: Path) -> None:
+    out, _ = _trend(tmp_path, ["P1,2026-01-01,b12,221,pmol/L", "P1,2026-02-01,b12,<200,pmol/L",
+                               "P1,2026-03-01,b12,>190,pmol/L"], cva={"b12": 5.0})  # fmt: skip
+    assert out["direction"].to_list() == ["first", "down", "uncertain"]
+    assert out["significant"].null_count() == 3  # at least -9.5 %: maybe within the RCV
 
 
 def test_local_codes_and_a_semicolon_export(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ censored ``<50`` keeps its limit), the previous value, the change (absolute and 
 the direction (``first``, ``up``, ``down``, ``same``, or ``uncertain`` when a censored value
 leaves it open), days since the previous result and since the last B12 injection, and whether
 the change is larger than the reference change value
-``RCV = z * sqrt(2) * sqrt(CVa^2 + CVi^2)``: CVi from ``data/biological_variation.yaml`` (with
+``RCV = z * sqrt(2) * sqrt(CVa^2 + CVi^2)`` (for a censored result: true when even the
+smallest change it allows is larger, else empty): CVi from ``data/biological_variation.yaml`` (with
 its source), CVa the laboratory's own analytical CV (``cva``). Without either, a test gets no
 flag (``rcv_percent`` and ``significant`` empty).
 """
@@ -88,6 +89,17 @@ def _interval(value: pl.Expr, comparator: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl
     low = pl.when(below).then(float("-inf")).otherwise(value)
     high = pl.when(above).then(float("inf")).otherwise(value)
     return low, high, (comparator == ">").fill_null(False), (comparator == "<").fill_null(False)
+
+
+def _surely_beyond(previous: list[pl.Expr], current: list[pl.Expr], limit: pl.Expr) -> pl.Expr:
+    """True when even the smallest change a censored result allows exceeds the RCV (``<50``
+    then 412 rose at least 724 %), else null: the change cannot be decided."""
+    p_low, p_high, c_low, c_high = previous[0], previous[1], current[0], current[1]
+    least_rise = (c_low - p_high) / p_high * 100
+    least_fall = (c_high - p_low) / p_low * 100
+    rise = p_high.is_finite() & c_low.is_finite() & (p_high > 0) & (least_rise > limit)
+    fall = p_low.is_finite() & c_high.is_finite() & (p_low > 0) & (least_fall < -limit)
+    return pl.when(limit.is_not_null() & (rise | fall)).then(pl.lit(True))
 
 
 def _direction(previous: list[pl.Expr], current: list[pl.Expr]) -> pl.Expr:
@@ -198,7 +210,8 @@ def trend_frames(
     limit = pl.col("test").replace_strict(rcv, default=None, return_dtype=pl.Float64)
     places = pl.col("test").replace_strict(decimals, default=None, return_dtype=pl.Int64)
     since_injection = (pl.col("date") - pl.col("_injected")).dt.total_days()
-    direction = _direction(list(_interval(previous, previous_cmp)), list(_interval(value, cmp)))
+    before, after = list(_interval(previous, previous_cmp)), list(_interval(value, cmp))
+    direction = _direction(before, after)
     result = ordered.with_columns(
         value=_rounded(value, places),
         unit=pl.col("test").replace_strict(units, default=None, return_dtype=pl.String),
@@ -207,9 +220,9 @@ def trend_frames(
         delta=_rounded(delta, places),
         delta_percent=percent.round(1, mode="half_away_from_zero"),
         rcv_percent=limit.round(1, mode="half_away_from_zero"),
-        significant=pl.when(percent.is_not_null() & limit.is_not_null()).then(
-            percent.abs() > limit
-        ),
+        significant=pl.when(percent.is_not_null() & limit.is_not_null())
+        .then(percent.abs() > limit)
+        .otherwise(_surely_beyond(before, after, limit)),
         direction=direction,
         days_since_previous=(pl.col("date") - pl.col("date").shift(1).over(group)).dt.total_days(),
         days_since_injection=pl.when(since_injection >= 0).then(since_injection),
