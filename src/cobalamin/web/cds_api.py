@@ -37,6 +37,7 @@ from cobalamin.interop.cds_hooks_prefetch import Fetch, FetchError, PrefetchUnav
 from cobalamin.interop.fhir import operation_outcome
 from cobalamin.interop.jwt_trust import AuthError, CdsTokenVerifier
 from cobalamin.web.fhir_api import preferred_language
+from cobalamin.web.ratelimit import client_address, rate_limits, too_many
 
 __all__ = ["CdsCors", "cds_router", "fhir_fetcher"]
 
@@ -94,8 +95,18 @@ def cds_router(
     base = hooks.public_url + PREFIX
 
     async def verified(request: Request, audience: str) -> dict[str, Any]:
+        # failed JWTs count per address; over the limit, 429 before the next is checked
+        failures = rate_limits(request).token_failures
+        key = "cds:" + client_address(request)
+        wait = failures.blocked(key)
+        if wait is not None:
+            raise too_many(wait, "failed tokens")
         header = request.headers.get("authorization")
-        return await run_in_threadpool(verifier.verify, header, audience)
+        try:
+            return await run_in_threadpool(verifier.verify, header, audience)
+        except AuthError:
+            failures.hit(key)
+            raise
 
     @router.get("", summary="CDS Hooks discovery")
     async def discovery(request: Request) -> Response:
