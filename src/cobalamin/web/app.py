@@ -12,11 +12,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException  # also the router's own 404 and 405
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cobalamin.defaults import knowledge_for
@@ -32,6 +36,7 @@ from cobalamin.web.limits import BodyLimit, TimeLimit
 from cobalamin.web.pages import NavItem, default_nav, error_page
 from cobalamin.web.pages import router as pages_router
 from cobalamin.web.ratelimit import RateLimits
+from cobalamin.web.responses import with_limit_answers
 from cobalamin.web.settings import Settings
 
 __all__ = ["SecurityHeaders", "create_app", "input_error_body", "security_headers"]
@@ -106,6 +111,14 @@ def _wants_json(request: Request) -> bool:
     )
 
 
+def _allowed_methods(app: FastAPI, path: str) -> str:
+    methods: set[str] = set()
+    for context in iter_route_contexts(app.routes):
+        if context.methods and context.path and compile_path(context.path)[0].match(path):
+            methods |= context.methods
+    return ", ".join(sorted(methods))
+
+
 def create_app(
     settings: Settings,
     knowledge: Knowledge | None = None,
@@ -173,12 +186,15 @@ def create_app(
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        answer_headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not only the first route's
+            answer_headers["Allow"] = _allowed_methods(app, request.url.path)
         if _wants_json(request):
             return JSONResponse(
-                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+                {"detail": exc.detail}, status_code=exc.status_code, headers=answer_headers
             )
         page = error_page(request, exc.status_code, str(exc.detail))
-        page.headers.update(exc.headers or {})  # Retry-After, WWW-Authenticate
+        page.headers.update(answer_headers)  # Retry-After, WWW-Authenticate, Allow
         return page
 
     @app.exception_handler(RequestValidationError)
@@ -196,6 +212,13 @@ def create_app(
         if _wants_json(request):
             return JSONResponse({"detail": message}, status_code=500)
         return error_page(request, 500, message)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_limit_answers(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

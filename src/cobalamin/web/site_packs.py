@@ -38,6 +38,7 @@ from cobalamin.web.auth import LoginRequired, Principal, check_csrf, require_rol
 from cobalamin.web.forms import FormState
 from cobalamin.web.limits import human_bytes
 from cobalamin.web.pages import render
+from cobalamin.web.responses import problems
 from cobalamin.web.settings import Settings
 
 __all__ = ["api_router", "page_router", "store_site_pack"]
@@ -155,9 +156,7 @@ PageAdmin = Annotated[Principal, Depends(page_admin)]
     },
     responses={
         201: {"description": "Stored: the pack's id."},
-        401: {"description": "No token or session."},
-        403: {"description": "Not an admin (or a missing CSRF header with a session)."},
-        413: {"description": "Larger than the site pack limit."},
+        **problems(401, 403, 413),
         422: {"model": ErrorResponse, "description": "The loader's errors: file, line, field."},
     },
 )
