@@ -65,6 +65,14 @@ class PackRegistry:
         self._index = index
         return index
 
+    def rescan(self) -> None:
+        """Read the site folders again (a site pack was added or replaced); the built-in
+        packs stay loaded."""
+        builtin = self.builtin_folder
+        self._index = None
+        self._documents = {p: d for p, d in self._documents.items() if p.parent == builtin}
+        self._packs = {k: v for k, v in self._packs.items() if Path(k).parent == builtin}
+
     def _id_of(self, path: Path) -> str:
         data = self._document(path).data
         pack_id = data.get("id") if isinstance(data, dict) else None

@@ -37,6 +37,7 @@ from cobalamin.web.calculators import (
     screen_dict,
     workup_dict,
 )
+from cobalamin.web.responses import ErrorItem, problems
 
 __all__ = ["ERRORS", "ErrorResponse", "router"]
 
@@ -49,13 +50,6 @@ class Lang(StrEnum):
 class PlanFormat(StrEnum):
     json = "json"
     ics = "ics"
-
-
-class ErrorItem(BaseModel):
-    loc: list[str | int]
-    msg: str
-    type: str
-    allowed: str | None = None
 
 
 class ErrorResponse(BaseModel):
@@ -122,11 +116,11 @@ class PackOut(_Open):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    **problems(401, 404),
     422: {
         "model": ErrorResponse,
         "description": "Bad input: the field, the problem, what is allowed.",
     },
-    401: {"description": "The server closes the calculators to anyone not logged in."},
 }
 
 CASE_EXAMPLE = {
@@ -296,7 +290,7 @@ def packs_route(request: Request) -> list[dict[str, Any]]:
     return pack_list(_knowledge(request))
 
 
-@open_router.get("/packs/{pack_id}", response_model=None, responses={404: {"model": ErrorResponse}})
+@open_router.get("/packs/{pack_id}", response_model=None)
 def pack_route(request: Request, pack_id: str, lang: LangQuery = Lang.en) -> dict[str, Any]:
     """A pack's sources, cut-offs and rules (``cobalamin packs show --format json``)."""
     knowledge = _knowledge(request)

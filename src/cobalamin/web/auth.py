@@ -46,6 +46,7 @@ from cobalamin.storage.accounts import (
 )
 from cobalamin.storage.audit import Actor, record
 from cobalamin.storage.models import User
+from cobalamin.web.ratelimit import client_address, rate_limits, too_many
 from cobalamin.web.records_context import RecordsContext, records_context
 
 __all__ = [
@@ -111,9 +112,17 @@ DbSession = Annotated[Session, Depends(db_session)]
 def authenticate(request: Request, session: Session) -> Principal | None:
     header = request.headers.get("authorization")
     if header:
+        failures = rate_limits(request).token_failures
+        key = "token:" + client_address(request)
+        wait = failures.blocked(key)
+        if wait is not None:
+            raise too_many(wait, "failed tokens")
         scheme, _, value = header.partition(" ")
         user = user_for_token(session, value.strip()) if scheme.lower() == "bearer" else None
-        return None if user is None else Principal(user, Actor.of(user, "token"), None)
+        if user is None:
+            failures.hit(key)
+            return None
+        return Principal(user, Actor.of(user, "token"), None)
     cookie = request.cookies.get(SESSION_COOKIE)
     found = web_session(session, cookie) if cookie else None
     if found is None:
@@ -182,6 +191,16 @@ async def csrf_protected(
     form = await request.form()
     token = form.get(CSRF_FIELD)
     check_csrf(principal, token if isinstance(token, str) else None)
+
+
+def limit_sign_in(request: Request) -> None:
+    """A dependency of the sign-in routes: every attempt counts (429 over the limit)."""
+    wait = rate_limits(request).login.hit("login:" + client_address(request))
+    if wait is not None:
+        raise too_many(wait, "sign-in attempts")
+
+
+SignInLimit = Depends(limit_sign_in)
 
 
 def safe_next(value: str | None) -> str:
@@ -255,7 +274,7 @@ def login_form(request: Request, next: str | None = None) -> HTMLResponse:
     return _login_page(request, records_context(request), safe_next(next), None, 200)
 
 
-@router.post("/login", response_model=None)
+@router.post("/login", response_model=None, dependencies=[SignInLimit])
 def login(
     request: Request,
     session: DbSession,
@@ -376,7 +395,7 @@ def _callback_url(request: Request, context: RecordsContext) -> str:
     return base.rstrip("/") + "/auth/sso/callback"
 
 
-@router.get("/auth/sso")
+@router.get("/auth/sso", dependencies=[SignInLimit])
 def sso_start(request: Request, next: str | None = None) -> RedirectResponse:
     context = records_context(request)
     if context.sso is None:
@@ -405,7 +424,7 @@ def sso_start(request: Request, next: str | None = None) -> RedirectResponse:
     return response
 
 
-@router.get("/auth/sso/callback", response_model=None)
+@router.get("/auth/sso/callback", response_model=None, dependencies=[SignInLimit])
 def sso_callback(request: Request, session: DbSession, code: str = "", state: str = "") -> Response:
     context = records_context(request)
     if context.sso is None:

@@ -37,6 +37,8 @@ from cobalamin.interop.cds_hooks_prefetch import Fetch, FetchError, PrefetchUnav
 from cobalamin.interop.fhir import operation_outcome
 from cobalamin.interop.jwt_trust import AuthError, CdsTokenVerifier
 from cobalamin.web.fhir_api import preferred_language
+from cobalamin.web.ratelimit import client_address, rate_limits, too_many
+from cobalamin.web.responses import OPERATION_OUTCOME, problems
 
 __all__ = ["CdsCors", "cds_router", "fhir_fetcher"]
 
@@ -90,12 +92,32 @@ def cds_router(
     fetch: Fetch | None,
     require_token_for_discovery: bool = False,
 ) -> APIRouter:
-    router = APIRouter(prefix=PREFIX, tags=["CDS Hooks 2.0"])
+    outcome = {"content": {"application/json": OPERATION_OUTCOME}}
+    answers: dict[int | str, dict[str, Any]] = {
+        401: {"description": "The JWT is missing or not valid (no details, by design)."},
+        404: {"description": "No such CDS service.", **outcome},
+        **problems(429),
+    }
+    call_answers: dict[int | str, dict[str, Any]] = {
+        400: {"description": "Not a valid hook request.", **outcome},
+        412: {"description": "Prefetch neither sent nor fetchable.", **outcome},
+    }
+    router = APIRouter(prefix=PREFIX, tags=["CDS Hooks 2.0"], responses=answers)
     base = hooks.public_url + PREFIX
 
     async def verified(request: Request, audience: str) -> dict[str, Any]:
+        # failed JWTs count per address; over the limit, 429 before the next is checked
+        failures = rate_limits(request).token_failures
+        key = "cds:" + client_address(request)
+        wait = failures.blocked(key)
+        if wait is not None:
+            raise too_many(wait, "failed tokens")
         header = request.headers.get("authorization")
-        return await run_in_threadpool(verifier.verify, header, audience)
+        try:
+            return await run_in_threadpool(verifier.verify, header, audience)
+        except AuthError:
+            failures.hit(key)
+            raise
 
     @router.get("", summary="CDS Hooks discovery")
     async def discovery(request: Request) -> Response:
@@ -107,7 +129,7 @@ def cds_router(
         lang = preferred_language(None, request.headers.get("accept-language"))
         return JSONResponse(hooks.discovery(lang))
 
-    @router.post("/{service_id}", summary="Call a CDS service")
+    @router.post("/{service_id}", summary="Call a CDS service", responses=call_answers)
     async def call(service_id: str, request: Request) -> Response:
         try:
             await verified(request, f"{base}/{service_id}")
@@ -127,7 +149,11 @@ def cds_router(
             return _problem(400, exc)
         return JSONResponse(answer)
 
-    @router.post("/{service_id}/feedback", summary="Feedback on the cards of a CDS service")
+    @router.post(
+        "/{service_id}/feedback",
+        summary="Feedback on the cards of a CDS service",
+        responses={400: call_answers[400]},
+    )
     async def store_feedback(service_id: str, request: Request) -> Response:
         try:
             claims = await verified(request, f"{base}/{service_id}/feedback")

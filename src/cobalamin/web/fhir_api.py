@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cobalamin.errors import InputError
 from cobalamin.interop.fhir import Interpreter, operation_outcome
+from cobalamin.web.responses import OPERATION_OUTCOME, problems
 
 __all__ = ["FHIR_JSON", "fhir_router", "preferred_language"]
 
@@ -54,6 +55,18 @@ def fhir_router(interpreter: Interpreter, *, bearer_dependency: Callable[..., An
         "/$interpret",
         summary="Interpret a Bundle of lab Observations under a pack (FHIR R4)",
         response_class=JSONResponse,
+        responses={
+            200: {"content": {FHIR_JSON: {"schema": {"type": "object"}}}},
+            400: {
+                "description": "The body is not JSON.",
+                "content": {FHIR_JSON: OPERATION_OUTCOME},
+            },
+            **problems(401),
+            422: {
+                "description": "Bad input: an OperationOutcome naming the FHIR field.",
+                "content": {FHIR_JSON: OPERATION_OUTCOME},
+            },
+        },
     )
     async def interpret(
         request: Request, pack: str | None = None, lang: str | None = None

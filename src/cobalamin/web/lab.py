@@ -20,6 +20,7 @@ from cobalamin.web.calculators import DEFAULT_PACK
 from cobalamin.web.forms import FormState
 from cobalamin.web.jobs import Job, JobRunner
 from cobalamin.web.pages import render
+from cobalamin.web.responses import problems
 
 __all__ = ["router"]
 
@@ -88,7 +89,7 @@ def job_page(request: Request, job_id: str) -> HTMLResponse:
     return render(request, "lab_job.html", {"job": _status(_job(request, job_id))})
 
 
-@router.get("/api/v1/jobs/{job_id}", responses={404: {"description": "No such job."}})
+@router.get("/api/v1/jobs/{job_id}", responses=problems(401, 404))
 def job_status(request: Request, job_id: str) -> JSONResponse:
     """A laboratory job's state (queued, running, done, failed), rows done and result."""
     return JSONResponse(_status(_job(request, job_id)))

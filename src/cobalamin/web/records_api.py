@@ -40,12 +40,13 @@ from cobalamin.storage.response import response_check
 from cobalamin.storage.timeline import timeline_entries
 from cobalamin.web.auth import DbSession, Principal, require_role
 from cobalamin.web.records_context import records_context
+from cobalamin.web.responses import problems
 
 __all__ = ["answer_errors", "router"]
 
 log = logging.getLogger("cobalamin.web.records")
 
-router = APIRouter(prefix="/api/v1", tags=["records"])
+router = APIRouter(prefix="/api/v1", tags=["records"], responses=problems(401, 403, 404, 409, 422))
 
 Staff = Annotated[Principal, Depends(require_role("lab", "clinician", "admin"))]
 Clinician = Annotated[Principal, Depends(require_role("clinician", "admin"))]
@@ -95,7 +96,7 @@ def get_patients(
     who: Staff,
     identifier: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,  # the database's integers
 ) -> dict[str, Any]:
     found = find_patients(session, who.actor, identifier=identifier, limit=limit, offset=offset)
     session.commit()
@@ -238,11 +239,18 @@ def get_due(
     request: Request,
     session: DbSession,
     who: Clinician,
-    day: dt.date | None = None,
+    day: Annotated[
+        str | None,
+        Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="A day of the week (YYYY-MM-DD)."),
+    ] = None,
     lang: Lang = "en",
 ) -> dict[str, Any]:
     today = dt.date.today()
-    start, end = week_of(day or today)
+    try:
+        chosen = dt.date.fromisoformat(day) if day else today
+    except ValueError:
+        raise HTTPException(422, {"field": "day", "message": f"{day!r} is not a date"}) from None
+    start, end = week_of(chosen)
     found = due_between(session, who.actor, end, lang)
     session.commit()
     return {

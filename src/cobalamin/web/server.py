@@ -4,6 +4,7 @@ services (FHIR ``$interpret``, CDS Hooks) on one app, as ``cobalamin serve`` run
     build_app(settings)  =  create_app          pages, JSON calculators, lab jobs
                           + install_records     login, bearer tokens, records API and pages
                           + install_ehr         /fhir/$interpret (bearer token), /cds-services
+                          + site_packs          /admin/packs, /api/v1/site-packs (admins)
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 
+from cobalamin.defaults import knowledge_for
 from cobalamin.interop.fhir_record import record_bundle
 from cobalamin.knowledge.registry import Knowledge
 from cobalamin.storage.feedback import DatabaseFeedbackStore
-from cobalamin.web import auth
+from cobalamin.web import auth, site_packs
 from cobalamin.web.app import create_app
 from cobalamin.web.ehr import install_ehr
 from cobalamin.web.records import install_records, register_exporter
@@ -35,6 +37,9 @@ def signed_in_user(request: Request) -> auth.Principal | None:
 
 def build_app(settings: Settings, knowledge: Knowledge | None = None) -> FastAPI:
     """The server ``cobalamin serve`` runs."""
+    if knowledge is None:  # the site packs uploaded through the web are one more site folder
+        settings.site_pack_dir.mkdir(parents=True, exist_ok=True)
+        knowledge = knowledge_for((*settings.pack_path, settings.site_pack_dir))
     app = create_app(settings, knowledge, user_loader=signed_in_user)
     # The lab pages and their jobs' API hold patient data: signed-in users only.
     context = install_records(
@@ -50,6 +55,8 @@ def build_app(settings: Settings, knowledge: Knowledge | None = None) -> FastAPI
         redis_url=settings.redis_url,
     )
 
+    app.include_router(site_packs.api_router)
+    app.include_router(site_packs.page_router)
     register_exporter(app, "fhir", fhir_export)
     return app
 

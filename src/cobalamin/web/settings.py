@@ -31,6 +31,28 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise InputError(name, f"{raw!r} is not a yes/no value", "1, 0, true, false, yes, no")
 
 
+_NUMBERS: dict[str, type[int] | type[float]] = {
+    "max_body_bytes": int,
+    "lab_max_upload_bytes": int,
+    "site_pack_max_bytes": int,
+    "request_timeout_seconds": float,
+    "login_attempts": int,
+    "login_window_seconds": float,
+    "token_failures": int,
+    "token_failure_window_seconds": float,
+}
+
+
+def _number(name: str, raw: str, kind: type[int] | type[float]) -> int | float:
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise InputError(name, f"{raw!r} is not a number", "a positive number") from None
+    if value <= 0:
+        raise InputError(name, f"{raw!r} is not positive", "a positive number")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the web application needs to know about where it runs.
@@ -47,7 +69,19 @@ class Settings:
     data_dir: Path = DEFAULT_DATA_DIR
     open_calculators: bool = True
     lab_enabled: bool = True  # behind login (records); --no-lab switches the pages off
+    # Limits (cobalamin conventions, docs/security.md): a JSON, FHIR or CDS body of 2 MiB is
+    # thousands of results; a lab file streams to disk up to 512 MiB; a site pack is a page of
+    # YAML. A calculation answers within 30 s or gets 503 (the CLI is there for larger work).
+    max_body_bytes: int = 2 * 1024 * 1024
     lab_max_upload_bytes: int = 512 * 1024 * 1024
+    site_pack_max_bytes: int = 256 * 1024
+    request_timeout_seconds: float = 30.0
+    # Rate limits per client address (cobalamin conventions): sign-in attempts, and failed
+    # bearer tokens or CDS JWTs, each in a sliding window.
+    login_attempts: int = 10
+    login_window_seconds: float = 60.0
+    token_failures: int = 30
+    token_failure_window_seconds: float = 60.0
     job_workers: int = 1
     job_ttl_seconds: int = 3600
     pack_path: tuple[Path, ...] = ()  # site pack folders besides $COBALAMIN_PACK_PATH
@@ -77,6 +111,11 @@ class Settings:
         return self.public_url.startswith("https://")
 
     @property
+    def site_pack_dir(self) -> Path:
+        """Where site packs uploaded through the web are stored (a site folder)."""
+        return self.data_dir / "packs"
+
+    @property
     def jobs_dir(self) -> Path:
         return self.data_dir / "jobs"
 
@@ -99,5 +138,9 @@ class Settings:
             else None,
             "redis_url": env.get("COBALAMIN_REDIS_URL") or None,
         }
+        for name, kind in _NUMBERS.items():
+            raw = env.get("COBALAMIN_" + name.upper())
+            if raw:
+                base[name] = _number(f"COBALAMIN_{name.upper()}", raw, kind)
         base.update({k: v for k, v in options.items() if v is not None})
         return cls(**base)
