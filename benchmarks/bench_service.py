@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -151,6 +152,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--tokens-per-second", type=int, default=1500, help="JWTs made ahead")
     options = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench_service: wrk is not installed (apt-get install wrk; scripts/setup.sh does)")
 
     folder = Path(tempfile.mkdtemp(prefix="cobalamin-bench-"))
     port = _free_port()

@@ -32,6 +32,11 @@ if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium || echo "setup: could not install chromium; the browser tests will be skipped" >&2
 fi
 
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "setup: installing wrk for benchmarks/bench_service.py (Debian wrk)" >&2
+  apt_install wrk || echo "setup: could not install wrk; bench_service.py will say so" >&2
+fi
+
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi

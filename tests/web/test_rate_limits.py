@@ -11,9 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cobalamin.defaults import default_knowledge
+from cobalamin.storage.accounts import add_user
 from cobalamin.web.ratelimit import MemoryWindow, RedisWindow
 from cobalamin.web.server import build_app
 from cobalamin.web.settings import Settings
+
+PASSWORD = "a long enough test password"
 
 
 class Clock:
@@ -81,7 +84,21 @@ def test_sign_in_attempts_are_limited(server: TestClient) -> None:
         refused = server.post("/login", data=form, headers={"Accept": "text/html"})
         assert refused.status_code == 429
         assert 1 <= int(refused.headers["retry-after"]) <= 60
-        assert "sign-in attempts" in refused.text
+        assert "failed sign-in attempts" in refused.text
+
+
+def test_successful_sign_ins_do_not_count(tmp_path: Path) -> None:
+    """Many users behind one address (a hospital's NAT) all sign in: only failures count."""
+    settings = Settings(data_dir=tmp_path, login_attempts=3, token_failures=4, cds_trust=None)
+    app = build_app(settings, default_knowledge())
+    with app.state.records.sessions() as session:
+        add_user(session, "doc", "clinician", PASSWORD)
+        session.commit()
+    with TestClient(app) as client:
+        for _ in range(6):
+            form = {"username": "doc", "password": PASSWORD, "csrf_token": _login_token(client)}
+            signed_in = client.post("/login", data=form, follow_redirects=False)
+            assert signed_in.status_code == 303
 
 
 def test_failed_bearer_tokens_are_limited_then_even_a_good_one_waits(

@@ -194,10 +194,15 @@ async def csrf_protected(
 
 
 def limit_sign_in(request: Request) -> None:
-    """A dependency of the sign-in routes: every attempt counts (429 over the limit)."""
-    wait = rate_limits(request).login.hit("login:" + client_address(request))
+    """A dependency of the sign-in routes: 429 once the address has used up its failed
+    attempts. Only failures count, so a ward behind one NAT address can all sign in at 8:00."""
+    wait = rate_limits(request).login.blocked("login:" + client_address(request))
     if wait is not None:
-        raise too_many(wait, "sign-in attempts")
+        raise too_many(wait, "failed sign-in attempts")
+
+
+def count_failed_sign_in(request: Request) -> None:
+    rate_limits(request).login.hit("login:" + client_address(request))
 
 
 SignInLimit = Depends(limit_sign_in)
@@ -289,6 +294,7 @@ def login(
         raise HTTPException(403, "the login form's CSRF token is missing or wrong; reload it")
     user = check_password(session, username, password)
     if user is None:
+        count_failed_sign_in(request)
         record(session, Actor(None, None, "", "session"), "login.failed")
         session.commit()
         error = context.texts.get("records.login.failed", _lang(request))
@@ -432,14 +438,17 @@ def sso_callback(request: Request, session: DbSession, code: str = "", state: st
     try:
         saved = context.signer.loads(request.cookies.get(SSO_COOKIE, ""), max_age=SSO_STATE_SECONDS)
     except BadSignature:
+        count_failed_sign_in(request)
         raise HTTPException(
             400, "the sign-on took too long or did not start here; try again"
         ) from None
     if not code or not _same(state, saved["state"]):
+        count_failed_sign_in(request)
         raise HTTPException(400, "the sign-on answer does not match the request; try again")
     try:
         claims = context.sso.claims(code, saved["redirect_uri"], saved["nonce"], saved["verifier"])
     except (httpx.HTTPError, JoseError, ValueError) as exc:
+        count_failed_sign_in(request)
         log.warning("single sign-on failed: %s", type(exc).__name__)
         raise HTTPException(401, "the identity provider's answer could not be verified") from None
     username = claims.get(context.settings.oidc_username_claim)
@@ -450,6 +459,7 @@ def sso_callback(request: Request, session: DbSession, code: str = "", state: st
         username if isinstance(username, str) else None,
     )
     if user is None:
+        count_failed_sign_in(request)
         record(session, Actor(None, None, "", "sso"), "login.failed")
         session.commit()
         raise HTTPException(403, "no cobalamin account is linked to this sign-on; ask an admin")

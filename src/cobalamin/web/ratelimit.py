@@ -7,7 +7,9 @@ the server has a ``redis_url`` (several workers share the count). Keys are a pur
 client address (``login:127.0.0.1``): never a user name, token or anything personal.
 
 Limited (the numbers are settings, cobalamin conventions):
-  - ``POST /login`` and the single sign-on start and callback: every attempt counts;
+  - ``POST /login`` and the single sign-on callback: each failed sign-in counts, and once over
+    the limit the sign-in routes (the sign-on start included) answer 429; a successful
+    sign-in never counts (many users behind one hospital address);
   - a wrong or expired bearer token (records API, ``/fhir``) and a CDS Hooks JWT that fails:
     each failure counts, and once over the limit the address gets 429 before its token is
     even checked, so guessing tokens is slow.
