@@ -94,6 +94,7 @@ class Parameters:
     passive_fraction: float
     food_coefficient: float
     food_exponent: float
+    food_meal_ceiling_ug: float
     if_window_hours: float
     dietary_bioavailability_reference: float
     modifiers: dict[str, Modifier]
@@ -108,6 +109,7 @@ class Parameters:
     hc_half_saturation_ug: float
     k_tc_delivery: float
     k_store_release: float
+    store_release_half_saturation_ug: float
     store_capacity_ug: float
     plasma_volume_l: float
     cellular_tau_days: float
@@ -230,6 +232,7 @@ def parse_parameters(raw: Any, path: str = FILE) -> Parameters:
         passive_fraction=v("absorption.passive_fraction"),
         food_coefficient=v("absorption.food_coefficient_ug"),
         food_exponent=v("absorption.food_exponent"),
+        food_meal_ceiling_ug=v("absorption.food_meal_ceiling_ug"),
         if_window_hours=v("absorption.if_window_hours"),
         dietary_bioavailability_reference=v("absorption.dietary_bioavailability_reference"),
         modifiers=modifiers,
@@ -244,6 +247,7 @@ def parse_parameters(raw: Any, path: str = FILE) -> Parameters:
         hc_half_saturation_ug=v("kinetics.hc_half_saturation_liver_ug"),
         k_tc_delivery=v("kinetics.k_tc_delivery_per_day"),
         k_store_release=v("kinetics.k_store_release_per_day"),
+        store_release_half_saturation_ug=v("kinetics.store_release_half_saturation_ug"),
         store_capacity_ug=v("kinetics.store_capacity_ug"),
         plasma_volume_l=v("kinetics.plasma_volume_l"),
         cellular_tau_days=v("kinetics.cellular_time_constant_days"),

@@ -149,7 +149,8 @@ if available():  # pragma: no branch
         demand: float,
         k_bile: Any,  # (N,)
         k_urine: Any,  # (N,)
-        sc: Any,  # scalars: k_tc, k_rel, f, vmax, km, k_on, hc_cap, k_hc, capacity, lag, conv, phi
+        sc: Any,  # scalars: k_tc, k_rel, f, vmax, km, k_on, hc_cap, k_hc, capacity, lag, conv, phi,
+        # k_rel_km
         thresholds: Any,  # serum, holoTC, cellular pool at the MMA cut-off
         is_out: Any,  # (days+1,) output index of each day, -1 if not reported
         qs: Any,
@@ -158,7 +159,7 @@ if available():  # pragma: no branch
         first_below: Any,  # (N,) NaN until the first day serum < threshold
         tasks: int,  # quantile tasks run at once (threads); each has its own scratch
     ) -> None:
-        k_tc, k_rel, f_liver, vmax, km, k_on, hc_cap, k_hc, capacity, lag, conv, phi = (
+        k_tc, k_rel, f_liver, vmax, km, k_on, hc_cap, k_hc, capacity, lag, conv, phi, rel_km = (
             sc[0],
             sc[1],
             sc[2],
@@ -171,6 +172,7 @@ if available():  # pragma: no branch
             sc[9],
             sc[10],
             sc[11],
+            sc[12],
         )
         n = x0.shape[1]
         days = retained.shape[0]
@@ -191,11 +193,6 @@ if available():  # pragma: no branch
         inv_hc = 1.0 / (1.0 + k_hc)
         first = np.full(n, -1, dtype=np.int64)
         absorbed_today = np.empty(n)
-        inv_out = np.empty(n)
-        inv_den = np.empty(n)
-        for i in range(n):
-            inv_out[i] = 1.0 / (1.0 + k_rel + k_bile[i] + k_urine[i])
-            inv_den[i] = 1.0 / (1.0 + k_tc - k_rel * k_tc * inv_out[i])
         size = (n + chunks - 1) // chunks
         # markers of a block of days: (BLOCK, N, 4) float32 (sorted as float32; the state
         # itself is float64)
@@ -239,6 +236,8 @@ if available():  # pragma: no branch
                         net = source[i] * room - demand
                         bile = k_bile[i] * store
                         reab = vmax * bile / (km + bile)
+                        rel = k_rel * rel_km / (rel_km + store)
+                        inv_out = 1.0 / (1.0 + rel + k_bile[i] + k_urine[i])
                         load = k_on * l_i
                         hc_new = (hc_i + load * hc_cap) / (1.0 + load + k_hc)
                         bound_in = bound[i] + phi * ret
@@ -247,9 +246,11 @@ if available():  # pragma: no branch
                         y_l = l_i + min(net, 0.0) - (hc_new - hc_i) + (1.0 - phi) * ret
                         y_l = y_l + (bound_in - bound_new)
                         y_t = t_i
-                        tc_new = (y_tc + k_rel * (y_l + y_t) * inv_out[i]) * inv_den[i]
-                        l_new = (y_l + f_liver * k_tc * tc_new) * inv_out[i]
-                        t_new = (y_t + (1.0 - f_liver) * k_tc * tc_new) * inv_out[i]
+                        tc_new = (y_tc + rel * (y_l + y_t) * inv_out) / (
+                            1.0 + k_tc - rel * k_tc * inv_out
+                        )
+                        l_new = (y_l + f_liver * k_tc * tc_new) * inv_out
+                        t_new = (y_t + (1.0 - f_liver) * k_tc * tc_new) * inv_out
                         tc_i = max(tc_new, 0.0)
                         hc_i = max(hc_new, 0.0)
                         l_i = max(l_new, 0.0)
@@ -312,6 +313,7 @@ def summarise(inputs: SimulationInputs, every: int) -> RawSummary:
             c.lag,
             c.conv,
             c.phi,
+            c.k_rel_km,
         ]
     )
     thresholds = np.array([p.threshold_serum, p.threshold_holotc, cell_at_mma_cutoff(p)])

@@ -20,7 +20,7 @@ from cobalamin.absorption import absorb, absorb_food_array, estimate, parse_meal
 from cobalamin.knowledge.physiology import Parameters, load_parameters
 from cobalamin.person import Person
 from cobalamin.physiology.injection import injection_fate
-from cobalamin.physiology.model import coefficients, mma_of_cell, steady_state
+from cobalamin.physiology.model import coefficients, mma_of_cell, release_rate, steady_state
 from cobalamin.physiology.simulate import simulate
 
 __all__ = ["ValidationPoint", "report_markdown", "validate"]
@@ -182,9 +182,9 @@ def _p2_to_7(p: Parameters) -> list[ValidationPoint]:
             "calibration",
             other="Doets EL et al. 2013, Ann Nutr Metab 62:311: 4.5 % (1.7 µg) absorbed from "
             "38 µg of liver; their regression over eight food studies gives 6.3 µg",
-            note="the per-meal food curve is the Doets 2013 regression, which probably includes "
-            "this liver meal among its eight studies (so this is a calibration point); the "
-            "regression over-predicts this one meal",
+            note="the per-meal ceiling of the food curve is calibrated to this meal (Heyssel's "
+            "mean); the Doets 2013 power law alone (which probably includes this meal among its "
+            "eight studies) gives 6.3 µg",
         )
     )
     two = parse_meals(
@@ -295,17 +295,18 @@ def _tracer_half_time(p: Parameters) -> float:
     bile = float(c.k_bile[0]) * store
     r = c.reab_vmax / (c.reab_km + bile)  # fraction of biliary B12 reabsorbed at rest
     kb, ku = float(c.k_bile[0]), float(c.k_urine[0])
+    k_rel = float(release_rate(c, np.array([store]))[0])  # a tracer sees the rate at rest
     apo = c.k_on * (c.hc_cap - float(x[1, 0]))
     m = np.zeros((4, 4))
     m[0, 0] = -c.k_tc
-    m[0, 2] = m[0, 3] = c.k_rel + r * kb
+    m[0, 2] = m[0, 3] = k_rel + r * kb
     m[1, 1] = -c.k_hc
     m[1, 2] = apo
     m[2, 0] = c.f_liver * c.k_tc
     m[2, 1] = c.k_hc
-    m[2, 2] = -(c.k_rel + kb + ku + apo)
+    m[2, 2] = -(k_rel + kb + ku + apo)
     m[3, 0] = (1 - c.f_liver) * c.k_tc
-    m[3, 3] = -(c.k_rel + kb + ku)
+    m[3, 3] = -(k_rel + kb + ku)
     slowest = float(np.max(np.linalg.eigvals(m).real))
     return math.log(2) / -slowest
 
@@ -503,10 +504,10 @@ def _p19_20_23(p: Parameters) -> list[ValidationPoint]:
             f"{mma_slope:+.0%}",
             "-3.5 to -10.5 % (±50 %)",
             -0.105 <= mma_slope <= -0.035,
-            note="holoTC, and through it MMA, follows absorption and stores nearly in "
-            "proportion; the MMA curve is fitted to deficient adults (holoTC 16-19 pmol/L) and is "
-            "too steep at normal holoTC. The observed slopes come from cross-sectional studies, "
-            "where errors in measured intake flatten them",
+            note="release from the stores into holoTC saturates (calibrated to point 23c, not "
+            "to this one), so holoTC and through it MMA respond less than proportionally to the "
+            "stores in the normal range; with release proportional to the stores the model gave "
+            "-19 %",
         )
     )
     s = _steady_usual(4.5, days=1)
@@ -564,9 +565,9 @@ def _p19_20_23(p: Parameters) -> list[ValidationPoint]:
             f"{h0:.0f} pmol/L",
             "±40 %",
             abs(h0 / 16 - 1) <= 0.4,
-            note="the holoTC share falls as stores fall (saturable haptocorrin), but not enough: "
-            "this point would need a haptocorrin half-saturation of about 160 µg, which slows "
-            "depletion beyond point 11",
+            "calibration",
+            note="the half-saturation of release from the stores into holoTC is calibrated to "
+            "this point (a steady state at serum 128 pmol/L)",
         )
     )
     return out
