@@ -70,7 +70,7 @@ def test_simulate_json_and_plot(app: typer.Typer, tmp_path: Path) -> None:
     scenario = {
         "person": {"conditions": ["pernicious_anaemia"]},
         "intake": {"food_ug_per_day": 5},
-        "initial": {"usual_food_ug_per_day": 2},
+        "initial": {"usual_food_ug_per_day": 1},
         "days": 900,
     }
     plot = tmp_path / "out.svg"
