@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 import cobalamin
+from cobalamin import default_knowledge
 from cobalamin.physiology import fast
 from cobalamin.physiology.scenario import parse_scenario
 from cobalamin.physiology.simulate import prepare, summarise_reference
@@ -210,7 +211,8 @@ def main() -> None:
     )
 
     # agreement of the fast path with the step-by-step numpy implementation of the same model
-    inputs = prepare(parse_scenario(scenario(check_n, years, every)))
+    k = default_knowledge()
+    inputs = prepare(parse_scenario(scenario(check_n, years, every), k), k)
     start = time.perf_counter()
     ref = summarise_reference(inputs, every)
     t_ref = time.perf_counter() - start

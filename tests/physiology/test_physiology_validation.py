@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from cobalamin import default_knowledge
 from cobalamin.physiology.validation import ValidationPoint, report_markdown, validate
 
 PASSING = {
@@ -89,7 +90,7 @@ POINTS_IN_NOTES = {
 
 @pytest.fixture(scope="module")
 def points() -> list[ValidationPoint]:
-    return validate()
+    return validate(default_knowledge())
 
 
 def test_passing_points_still_pass(points: list[ValidationPoint]) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 
 from cobalamin.absorption import absorb, absorb_food_array, estimate, parse_meals
 from cobalamin.knowledge.physiology import Parameters, load_parameters
+from cobalamin.knowledge.registry import Knowledge
 from cobalamin.person import Person
 from cobalamin.physiology.injection import injection_fate
 from cobalamin.physiology.model import coefficients, mma_of_cell, release_rate, steady_state
@@ -67,8 +68,8 @@ class ValidationPoint:
         }
 
 
-def _sim(**scenario: Any) -> dict[str, Any]:
-    return simulate(scenario).to_dict()
+def _sim(kn: Knowledge, **scenario: Any) -> dict[str, Any]:
+    return simulate(scenario, kn).to_dict()
 
 
 def _rel(a: float, b: float) -> float:
@@ -87,7 +88,7 @@ def _frac(dose: float, p: Parameters) -> float:
     return absorb(dose, p) / dose
 
 
-def _p1(p: Parameters) -> list[ValidationPoint]:
+def _p1(p: Parameters, kn: Knowledge) -> list[ValidationPoint]:
     out = []
     relative = [
         (1, 0.50, "Adams et al. 1971, via IOM 1998 p.308"),
@@ -134,7 +135,7 @@ def _food_absorbed(ug: float, person: Person | None = None) -> float:
     return estimate(meals, person or Person())[0].absorbed_ug
 
 
-def _p2_to_7(p: Parameters) -> list[ValidationPoint]:
+def _p2_to_7(p: Parameters, kn: Knowledge) -> list[ValidationPoint]:
     out = []
     a14, a26 = _food_absorbed(1.4), _food_absorbed(2.6)
     out.append(
@@ -209,7 +210,7 @@ def _p2_to_7(p: Parameters) -> list[ValidationPoint]:
             note="the 4 h window is taken from this observation",
         )
     )
-    out.extend(_p6())
+    out.extend(_p6(kn))
     ppi = Person.model_validate({"medications": ["ppi"]})
     food_cut = 1 - _food_absorbed(1.0, ppi) / _food_absorbed(1.0)
     meals = parse_meals([{"time": "08:00", "items": [{"b12_ug": 1, "form": "crystalline"}]}], "m")
@@ -232,32 +233,33 @@ def _p2_to_7(p: Parameters) -> list[ValidationPoint]:
     return out
 
 
-def _steady_usual(food: float, **extra: Any) -> dict[str, Any]:
+def _steady_usual(kn: Knowledge, food: float, **extra: Any) -> dict[str, Any]:
     return _sim(
+        kn,
         intake={"food_ug_per_day": food},
         initial={"usual_food_ug_per_day": food},
         **extra,
     )
 
 
-def _usual_for_serum(target: float) -> float:
+def _usual_for_serum(kn: Knowledge, target: float) -> float:
     """Usual food intake (µg/day) whose steady state has the given serum B12 (bisection)."""
     lo, hi = 0.0, 20.0
     for _ in range(40):
         mid = (lo + hi) / 2
-        serum = _steady_usual(mid, days=1)["serum_b12_pmol_l"][0]
+        serum = _steady_usual(kn, mid, days=1)["serum_b12_pmol_l"][0]
         lo, hi = (mid, hi) if serum < target else (lo, mid)
     return (lo + hi) / 2
 
 
-def _p6() -> list[ValidationPoint]:
+def _p6(kn: Knowledge) -> list[ValidationPoint]:
     rises = {}
-    usual = _usual_for_serum(150)
+    usual = _usual_for_serum(kn, 150)
     for dose in (1.5, 3, 6):
-        r = _steady_usual(usual, supplements=[{"dose_ug": dose, "every_days": 1}] * 3, days=2)
+        r = _steady_usual(kn, usual, supplements=[{"dose_ug": dose, "every_days": 1}] * 3, days=2)
         rises[dose] = r["holotc_pmol_l"][2] - r["holotc_pmol_l"][0]
-    normal = _usual_for_serum(330)
-    r = _steady_usual(normal, supplements=[{"dose_ug": 9, "every_days": 1}] * 3, days=2)
+    normal = _usual_for_serum(kn, 330)
+    r = _steady_usual(kn, normal, supplements=[{"dose_ug": 9, "every_days": 1}] * 3, days=2)
     rises[9] = r["holotc_pmol_l"][2] - r["holotc_pmol_l"][0]
     obs = {1.5: 19, 3: 23, 6: 30, 9: 30}
     within = all(abs(rises[d] - obs[d]) <= 0.4 * obs[d] for d in obs)
@@ -281,8 +283,10 @@ def _p6() -> list[ValidationPoint]:
 # --- turnover and depletion ---------------------------------------------------------------
 
 
-def _loss_rate(person: dict[str, Any], days: int = 365) -> float:
-    r = _sim(person=person, intake={"food_ug_per_day": 0}, initial={"stores_ug": 2500}, days=days)
+def _loss_rate(kn: Knowledge, person: dict[str, Any], days: int = 365) -> float:
+    r = _sim(
+        kn, person=person, intake={"food_ug_per_day": 0}, initial={"stores_ug": 2500}, days=days
+    )
     s = r["stores_ug"]
     return -math.log(s[-1] / s[0]) / days
 
@@ -311,9 +315,9 @@ def _tracer_half_time(p: Parameters) -> float:
     return math.log(2) / -slowest
 
 
-def _p8_to_11(p: Parameters) -> list[ValidationPoint]:
+def _p8_to_11(p: Parameters, kn: Knowledge) -> list[ValidationPoint]:
     out = []
-    k = _loss_rate({})
+    k = _loss_rate(kn, {})
     out.append(
         ValidationPoint(
             "8",
@@ -339,7 +343,7 @@ def _p8_to_11(p: Parameters) -> list[ValidationPoint]:
             500 <= half_e <= 900,
         )
     )
-    k_pa = _loss_rate({"conditions": ["pernicious_anaemia"]})
+    k_pa = _loss_rate(kn, {"conditions": ["pernicious_anaemia"]})
     out.append(
         ValidationPoint(
             "10",
@@ -358,6 +362,7 @@ def _p8_to_11(p: Parameters) -> list[ValidationPoint]:
         ("pernicious anaemia", {"conditions": ["pernicious_anaemia"]}, 2.9),
     ):
         r = _sim(
+            kn,
             person=person,
             intake={"food_ug_per_day": 0},
             initial={"stores_ug": 2500},
@@ -387,9 +392,10 @@ def _p8_to_11(p: Parameters) -> list[ValidationPoint]:
     return out
 
 
-def _p13_16_17(p: Parameters) -> list[ValidationPoint]:
+def _p13_16_17(p: Parameters, kn: Knowledge) -> list[ValidationPoint]:
     out = []
     r = _sim(
+        kn,
         person={"conditions": ["gastric_bypass"], "diet": "omnivore"},
         intake={"food_ug_per_day": 6},
         days=180,
@@ -437,7 +443,7 @@ def _p13_16_17(p: Parameters) -> list[ValidationPoint]:
             note="same study as 13a",
         )
     )
-    r = _sim(person={"diet": "vegan"}, intake={"food_ug_per_day": 0.125}, days=28)
+    r = _sim(kn, person={"diet": "vegan"}, intake={"food_ug_per_day": 0.125}, days=28)
     h, m, y = (_rel(r[k][28], r[k][0]) for k in ("holotc_pmol_l", "mma_umol_l", "hcy_umol_l"))
     out.append(
         ValidationPoint(
@@ -458,7 +464,7 @@ def _p13_16_17(p: Parameters) -> list[ValidationPoint]:
         ("vegan", {"diet": "vegan"}, 0.125),
         ("gastrectomy", {"conditions": ["total_gastrectomy"]}, 6),
     ):
-        r = _sim(person=person, intake={"food_ug_per_day": food}, days=3650 * 2)
+        r = _sim(kn, person=person, intake={"food_ug_per_day": food}, days=3650 * 2)
         f = r["first_day_beyond_threshold"]
         order.append((label, f["holotc_pmol_l"], f["serum_b12_pmol_l"]))
     ok = all(h is not None and (s is None or h < s) for _, h, s in order)
@@ -476,9 +482,9 @@ def _p13_16_17(p: Parameters) -> list[ValidationPoint]:
     return out
 
 
-def _p19_20_23(p: Parameters) -> list[ValidationPoint]:
+def _p19_20_23(p: Parameters, kn: Knowledge) -> list[ValidationPoint]:
     out = []
-    a, b = _steady_usual(2.4, days=1), _steady_usual(4.8, days=1)
+    a, b = _steady_usual(kn, 2.4, days=1), _steady_usual(kn, 4.8, days=1)
     serum_slope = _rel(b["serum_b12_pmol_l"][0], a["serum_b12_pmol_l"][0])
     mma_slope = _rel(b["mma_umol_l"][0], a["mma_umol_l"][0])
     meta = "dose-response meta-analysis of B12 intake and biomarkers, pubmed 23269815"
@@ -510,7 +516,7 @@ def _p19_20_23(p: Parameters) -> list[ValidationPoint]:
             "-19 %",
         )
     )
-    s = _steady_usual(4.5, days=1)
+    s = _steady_usual(kn, 4.5, days=1)
     split = s["holotc_pmol_l"][0] / s["serum_b12_pmol_l"][0]
     out.append(
         ValidationPoint(
@@ -526,8 +532,8 @@ def _p19_20_23(p: Parameters) -> list[ValidationPoint]:
             "to serum 330 pmol/L at 4.5 µg/day",
         )
     )
-    usual = _usual_for_serum(128)
-    r = _steady_usual(usual, supplements=[{"dose_ug": 3, "every_days": 1}], days=56)
+    usual = _usual_for_serum(kn, 128)
+    r = _steady_usual(kn, usual, supplements=[{"dose_ug": 3, "every_days": 1}], days=56)
     s0, s1 = r["serum_b12_pmol_l"][0], r["serum_b12_pmol_l"][56]
     out.append(
         ValidationPoint(
@@ -573,7 +579,7 @@ def _p19_20_23(p: Parameters) -> list[ValidationPoint]:
     return out
 
 
-def _p24_to_30(p: Parameters) -> list[ValidationPoint]:
+def _p24_to_30(p: Parameters, kn: Knowledge) -> list[ValidationPoint]:
     out = []
     cn, oh = (injection_fate(1000, f, p) for f in ("cyanocobalamin", "hydroxocobalamin"))
     cn5, oh5 = (injection_fate(500, f, p) for f in ("cyanocobalamin", "hydroxocobalamin"))
@@ -616,6 +622,7 @@ def _p24_to_30(p: Parameters) -> list[ValidationPoint]:
     serum = {}
     for form in ("cyanocobalamin", "hydroxocobalamin"):
         r = _sim(
+            kn,
             person={"conditions": ["pernicious_anaemia"]},
             intake={"food_ug_per_day": 6},
             initial={"stores_ug": 300},
@@ -639,6 +646,7 @@ def _p24_to_30(p: Parameters) -> list[ValidationPoint]:
         )
     )
     r = _sim(
+        kn,
         person={"diet": "omnivore"},
         intake={"food_ug_per_day": 6},
         supplements=[{"dose_ug": 2000, "every_days": 1}],
@@ -658,8 +666,10 @@ def _p24_to_30(p: Parameters) -> list[ValidationPoint]:
             note="holds by construction: the store capacity is this observation",
         )
     )
-    base = _sim(person={"sex": "female"}, intake={"food_ug_per_day": 6}, days=280)
-    preg = _sim(person={"sex": "female", "pregnant": True}, intake={"food_ug_per_day": 6}, days=280)
+    base = _sim(kn, person={"sex": "female"}, intake={"food_ug_per_day": 6}, days=280)
+    preg = _sim(
+        kn, person={"sex": "female", "pregnant": True}, intake={"food_ug_per_day": 6}, days=280
+    )
     drop = _rel(preg["stores_ug"][-1], base["stores_ug"][-1])
     fetal = p.fetal_uptake_ug_per_day * 280
     out.append(
@@ -710,6 +720,7 @@ def _p24_to_30(p: Parameters) -> list[ValidationPoint]:
         )
     )
     r = _sim(
+        kn,
         person={"diet": "omnivore", "medications": ["ppi"]},
         intake={"food_ug_per_day": 6},
         days=1825,
@@ -729,11 +740,15 @@ def _p24_to_30(p: Parameters) -> list[ValidationPoint]:
     return out
 
 
-def _extra(p: Parameters) -> list[ValidationPoint]:
+def _extra(p: Parameters, kn: Knowledge) -> list[ValidationPoint]:
     """Observations added with the structural changes (vegans, metformin, gastrectomy)."""
     out = []
     r = _sim(
-        person={"diet": "vegan"}, intake={"food_ug_per_day": 0.125}, start="steady_state", days=1
+        kn,
+        person={"diet": "vegan"},
+        intake={"food_ug_per_day": 0.125},
+        start="steady_state",
+        days=1,
     )
     v = r["serum_b12_pmol_l"][0]
     out.append(
@@ -751,8 +766,8 @@ def _extra(p: Parameters) -> list[ValidationPoint]:
         )
     )
     days = int(4.3 * 365)
-    met = _sim(person={"medications": ["metformin"]}, intake={"food_ug_per_day": 6}, days=days)
-    ref = _sim(intake={"food_ug_per_day": 6}, days=days)
+    met = _sim(kn, person={"medications": ["metformin"]}, intake={"food_ug_per_day": 6}, days=days)
+    ref = _sim(kn, intake={"food_ug_per_day": 6}, days=days)
     d = _rel(met["serum_b12_pmol_l"][-1], ref["serum_b12_pmol_l"][-1])
     out.append(
         ValidationPoint(
@@ -767,7 +782,9 @@ def _extra(p: Parameters) -> list[ValidationPoint]:
             note="the metformin IF factor is calibrated to this trial",
         )
     )
-    r = _sim(person={"conditions": ["total_gastrectomy"]}, intake={"food_ug_per_day": 6}, days=3650)
+    r = _sim(
+        kn, person={"conditions": ["total_gastrectomy"]}, intake={"food_ug_per_day": 6}, days=3650
+    )
     dd = r["days_to_deficiency"]
     months = dd / 30.44 if dd is not None else float("inf")
     out.append(
@@ -789,7 +806,7 @@ def _extra(p: Parameters) -> list[ValidationPoint]:
     return out
 
 
-CHECKS: tuple[Callable[[Parameters], list[ValidationPoint]], ...] = (
+CHECKS: tuple[Callable[[Parameters, Knowledge], list[ValidationPoint]], ...] = (
     _p1,
     _p2_to_7,
     _p8_to_11,
@@ -800,12 +817,13 @@ CHECKS: tuple[Callable[[Parameters], list[ValidationPoint]], ...] = (
 )
 
 
-def validate(params: Parameters | None = None) -> list[ValidationPoint]:
-    """Every point with the model's value and pass / fail."""
+def validate(knowledge: Knowledge, params: Parameters | None = None) -> list[ValidationPoint]:
+    """Every point with the model's value and pass / fail (``knowledge``: the vocabulary of
+    the scenarios' persons)."""
     p = params or load_parameters()
     if p is not load_parameters():  # the simulations read the shipped parameters
         raise ValueError("validate() runs on the shipped parameters only")
-    points = [pt for check in CHECKS for pt in check(p)]
+    points = [pt for check in CHECKS for pt in check(p, knowledge)]
     return sorted(points, key=_order)
 
 
