@@ -4,6 +4,8 @@
 :class:`Parameters` the absorption and store models use. ``load_parameters()`` reads the shipped
 file once. Each number is ``{value, unit, status, source | calibrated_to, note}``; a value that
 is not calibrated must name its source, a calibrated one the observation it reproduces.
+``source`` holds ids of the bibliography (``data/sources.yaml``; the knowledge registry checks
+them); ``detail`` says what was read there or how the number was derived.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from cobalamin.datafiles import data_path, read_yaml
 from cobalamin.errors import KnowledgeError
@@ -41,16 +43,22 @@ class Param(BaseModel):
     value: float
     unit: str
     status: Literal["sourced", "derived", "assumption", "calibrated"]
-    source: str | None = None
+    source: tuple[str, ...] = ()  # bibliography ids
+    detail: str | None = None
     calibrated_to: str | None = None
     note: str | None = None
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _ids(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _provenance(self) -> Param:
         if self.status == "calibrated" and not self.calibrated_to:
             raise ValueError("a calibrated value must say what it was calibrated to")
-        if self.status != "calibrated" and not self.source:
-            raise ValueError("a value that is not calibrated must name its source")
+        if not self.source:
+            raise ValueError("every value must name its source (bibliography ids)")
         return self
 
 
