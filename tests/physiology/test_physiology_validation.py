@@ -114,7 +114,7 @@ def test_known_failures_are_still_reported_as_failures(points: list[ValidationPo
 
 
 def test_report_lists_every_point(points: list[ValidationPoint]) -> None:
-    report = report_markdown(points)
+    report = report_markdown(points, default_knowledge())
     for p in points:
         assert f"| {p.id} |" in report
     n_val = sum(p.kind == "validation" and p.passed is not None for p in points)
@@ -141,6 +141,6 @@ def test_calibration_points_are_those_behind_calibrated_parameters(
 
 def test_docs_report_is_up_to_date(points: list[ValidationPoint]) -> None:
     docs = Path(__file__).resolve().parents[2] / "docs" / "model-validation.md"
-    assert docs.read_text(encoding="utf-8") == report_markdown(points), (
+    assert docs.read_text(encoding="utf-8") == report_markdown(points, default_knowledge()), (
         "regenerate with: cobalamin validate-model --write docs/model-validation.md"
     )

@@ -141,8 +141,9 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Run every validation point of the physiology notes: model value, tolerance, pass/fail."""
-        points = validate(default_knowledge())
-        report = report_markdown(points)
+        knowledge = default_knowledge()
+        points = validate(knowledge)
+        report = report_markdown(points, knowledge)
         if write is not None:
             try:
                 write.write_text(report, encoding="utf-8")
