@@ -144,3 +144,11 @@ def test_docs_report_is_up_to_date(points: list[ValidationPoint]) -> None:
     assert docs.read_text(encoding="utf-8") == report_markdown(points, default_knowledge()), (
         "regenerate with: cobalamin validate-model --write docs/model-validation.md"
     )
+
+
+def test_points_cite_bibliography_ids(points: list[ValidationPoint]) -> None:
+    bibliography = default_knowledge().sources
+    for p in points:
+        assert all(i in bibliography for i in p.source_ids), p.id
+    # only the unidentified secondary dose-fraction compilation has no id
+    assert {p.id for p in points if not p.source_ids} == {"1-10ug", "1-50ug", "1-500ug", "1-1000ug"}
