@@ -24,6 +24,7 @@ from cobalamin.facade import (
     builtin_pack_ids,
     cb12,
     follow_up,
+    intake,
     load_pack,
     pack_ids,
     parse_case,
@@ -40,7 +41,7 @@ from cobalamin.facade import (
 )
 from cobalamin.knowledge.model import Pack
 from cobalamin.knowledge.registry import Knowledge
-from cobalamin.nutrition.intake import IntakeResult, intake
+from cobalamin.nutrition.intake import IntakeResult
 from cobalamin.person import Person
 from cobalamin.physiology.simulate import SimulationResult
 from cobalamin.version import ENGINE_VERSION as __version__

@@ -80,10 +80,16 @@ def absorb_food_array(
     s_if: float = 1.0,
     capacity: FloatArray | float = 1.0,
 ) -> FloatArray:
-    """Micrograms absorbed from food-bound B12 released in one meal (Doets 2013 curve)."""
+    """Micrograms absorbed from food-bound B12 released in one meal.
+
+    The Doets 2013 power law ``a * D**b`` has no ceiling; the IF receptors available to one
+    meal are finite, so the curve is combined with a per-meal ceiling (harmonic sum): close to
+    the power law for ordinary meals, bounded for a very rich one.
+    """
     x = np.maximum(np.asarray(released_ug, dtype=np.float64), 0.0)
     passive = params.passive_fraction * x
-    curve = params.food_coefficient * np.power(x, params.food_exponent)
+    power = params.food_coefficient * np.power(x, params.food_exponent)
+    curve = power / (1.0 + power / params.food_meal_ceiling_ug)
     a_if = np.maximum(curve - passive, 0.0) * s_if * np.asarray(capacity, dtype=np.float64)
     out: FloatArray = np.minimum(a_if + passive, x)
     return out

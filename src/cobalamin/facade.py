@@ -21,6 +21,8 @@ from cobalamin.defaults import default_knowledge
 from cobalamin.knowledge.model import Pack
 from cobalamin.knowledge.registry import Knowledge
 from cobalamin.nutrition.foods import FOODS
+from cobalamin.nutrition.intake import IntakeResult
+from cobalamin.nutrition.intake import intake as _intake
 from cobalamin.person import Person
 from cobalamin.person import parse_person as _parse_person
 from cobalamin.physiology.simulate import SimulationResult
@@ -33,6 +35,7 @@ __all__ = [
     "builtin_pack_ids",
     "cb12",
     "follow_up",
+    "intake",
     "load_pack",
     "pack_ids",
     "parse_case",
@@ -171,4 +174,15 @@ def to_canonical(test: str, value: float, unit: str, knowledge: Knowledge | None
 
 def simulate(scenario: Any, knowledge: Knowledge | None = None) -> SimulationResult:
     """The store model for a scenario (one person or a population); diaries may name foods."""
-    return _simulate(scenario, foods=FOODS)
+    return _simulate(scenario, _k(knowledge), foods=FOODS)
+
+
+def intake(
+    diary: Any,
+    person: Any = None,
+    *,
+    authority: str | None = None,
+    knowledge: Knowledge | None = None,
+) -> IntakeResult:
+    """The B12 intake of a food diary: per meal and day, against a reference intake."""
+    return _intake(diary, _k(knowledge), person, authority=authority)

@@ -44,13 +44,9 @@ LAYERS = {
 }
 
 
-# Known and being removed by the store-model work (issue 15): nutrition and physiology still
-# take the vocabulary from the default knowledge and validation reads a private helper.
-PENDING = {
-    ("cobalamin.nutrition.intake", "cobalamin.defaults"),
-    ("cobalamin.physiology.scenario", "cobalamin.defaults"),
-    ("cobalamin.physiology.simulate", "cobalamin.defaults"),
-}
+# Known exceptions being removed (none left: nutrition and physiology take the knowledge as a
+# parameter since issue 15).
+PENDING: set[tuple[str, str]] = set()
 
 
 def _module_name(path: Path) -> str:

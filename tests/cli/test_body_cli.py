@@ -10,6 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from cobalamin import default_knowledge
 from cobalamin.cli.body import register
 
 
@@ -70,7 +71,7 @@ def test_simulate_json_and_plot(app: typer.Typer, tmp_path: Path) -> None:
     scenario = {
         "person": {"conditions": ["pernicious_anaemia"]},
         "intake": {"food_ug_per_day": 5},
-        "initial": {"usual_food_ug_per_day": 2},
+        "initial": {"usual_food_ug_per_day": 1},
         "days": 900,
     }
     plot = tmp_path / "out.svg"
@@ -99,7 +100,7 @@ def test_simulate_text_repeats_the_start_and_dutch_plot(app: typer.Typer, tmp_pa
 def test_validate_model_strict_exit_code(app: typer.Typer) -> None:
     from cobalamin.physiology.validation import validate
 
-    failing = any(p.passed is False for p in validate())
+    failing = any(p.passed is False for p in validate(default_knowledge()))
     res = _run(app, ["validate-model", "--strict"])
     assert res.exit_code == (1 if failing else 0)
 

@@ -30,8 +30,6 @@ from cobalamin.pipeline import assess
 DATA = data_path()
 # Working notes a user never has: no data file and no output may name them.
 FORBIDDEN = ("clinical.md", "codes-and-units", "shared/seeds", "seed 00", "Seed 00", "§")
-# Data files owned by the body-model work (issue #15); their citations are converted there.
-NOT_YET_CONVERTED = {"physiology.yaml", "foods.yaml", "reference_intakes.yaml"}
 runner = CliRunner()
 
 
@@ -41,8 +39,6 @@ def _data_files() -> list[Path]:
 
 @pytest.mark.parametrize("path", _data_files(), ids=lambda p: str(p.relative_to(DATA)))
 def test_no_data_file_names_a_working_file(path: Path) -> None:
-    if path.name in NOT_YET_CONVERTED:
-        pytest.xfail("citations are converted with the body-model work (issue #15)")
     text = path.read_text(encoding="utf-8")
     assert [word for word in FORBIDDEN if word in text] == []
 

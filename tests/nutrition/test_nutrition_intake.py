@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cobalamin import intake as intake_result
 from cobalamin.absorption import absorb
 from cobalamin.errors import InputError
 from cobalamin.knowledge.physiology import load_parameters
-from cobalamin.nutrition.intake import intake as intake_result
 
 
 def intake(diary: Any, person: Any = None, **kw: Any) -> dict[str, Any]:

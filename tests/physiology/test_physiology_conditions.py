@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from cobalamin import simulate
 from cobalamin.knowledge.physiology import load_parameters
-from cobalamin.physiology.simulate import simulate
 
 
 def _end_serum(person: dict[str, Any], days: int = 1570) -> float:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from cobalamin import default_knowledge
 from cobalamin.physiology import fast
 from cobalamin.physiology.scenario import parse_scenario
 from cobalamin.physiology.simulate import prepare, summarise_reference
@@ -39,7 +40,8 @@ SCENARIOS: list[dict[str, Any]] = [
 @pytest.mark.parametrize("every", [1, 7])
 def test_fast_path_equals_step_by_step(scenario: dict[str, Any], every: int) -> None:
     n = 700
-    inputs = prepare(parse_scenario({**scenario, "population": {"n": n, "seed": 5}}))
+    k = default_knowledge()
+    inputs = prepare(parse_scenario({**scenario, "population": {"n": n, "seed": 5}}, k), k)
     ref = summarise_reference(inputs, every)
     got = fast.summarise(inputs, every)
     assert np.array_equal(got.days, ref.days)
@@ -59,6 +61,7 @@ def test_large_populations_use_the_fast_path(monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(fast, "summarise", spy)
     monkeypatch.setattr(fast, "MIN_PEOPLE", 50)
-    sim.simulate({"intake": {"food_ug_per_day": 2}, "days": 3, "population": {"n": 60}})
-    sim.simulate({"intake": {"food_ug_per_day": 2}, "days": 3, "population": {"n": 40}})
+    k = default_knowledge()
+    sim.simulate({"intake": {"food_ug_per_day": 2}, "days": 3, "population": {"n": 60}}, k)
+    sim.simulate({"intake": {"food_ug_per_day": 2}, "days": 3, "population": {"n": 40}}, k)
     assert called == [60]

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from cobalamin.physiology.simulate import simulate
+from cobalamin import simulate
 
 
 def _one(**kw: Any) -> dict[str, Any]:

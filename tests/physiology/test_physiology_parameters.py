@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from cobalamin import default_knowledge
 from cobalamin.errors import KnowledgeError
 from cobalamin.knowledge.physiology import Param, all_params, load_parameters, raw_parameters
 
@@ -26,8 +27,7 @@ def test_every_number_has_provenance() -> None:
         assert node.get("status") in {"sourced", "derived", "assumption", "calibrated"}, where
         if node["status"] == "calibrated":
             assert node.get("calibrated_to"), where
-        else:
-            assert node.get("source"), where
+        assert node.get("source"), where  # bibliography ids (checked by the knowledge registry)
 
 
 def test_calibrated_without_observation_is_rejected() -> None:
@@ -58,9 +58,17 @@ def test_key_values() -> None:
 def test_citations_are_original_references() -> None:
     """Sources name the original work, never our working notes or their sections."""
     for where, param in all_params().items():
-        text = f"{param.source or ''} {param.calibrated_to or ''} {param.note or ''}"
+        text = f"{param.detail or ''} {param.calibrated_to or ''} {param.note or ''}"
         for banned in ("notes s", "physiology.md", "clinical.md", "§", "seed 00"):
             assert banned not in text, (where, banned)
+
+
+def test_sources_are_bibliography_ids() -> None:
+    bibliography = default_knowledge().sources
+    for where, param in all_params().items():
+        assert param.source and all(i in bibliography for i in param.source), where
+    calibrated = [p for p in all_params().values() if p.status == "calibrated"]
+    assert all("cobalamin-physiology-calibrated" in p.source for p in calibrated)
 
 
 def test_not_modelled_texts_in_both_languages() -> None:

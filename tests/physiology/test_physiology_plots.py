@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from cobalamin import simulate
 from cobalamin.physiology.plots import render_plot
-from cobalamin.physiology.simulate import SimulationResult, simulate
+from cobalamin.physiology.simulate import SimulationResult
 
 
 def _person() -> SimulationResult:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from cobalamin import simulate
 from cobalamin.errors import InputError
-from cobalamin.physiology.simulate import simulate
 
 OK: dict[str, Any] = {"intake": {"food_ug_per_day": 4}, "days": 30}
 

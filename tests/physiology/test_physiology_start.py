@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from cobalamin import simulate
 from cobalamin.errors import InputError
-from cobalamin.physiology.simulate import simulate
 
 
 def _run(**kw: Any) -> dict[str, Any]:

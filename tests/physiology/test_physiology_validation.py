@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from cobalamin import default_knowledge
 from cobalamin.physiology.validation import ValidationPoint, report_markdown, validate
 
 PASSING = {
@@ -22,6 +23,7 @@ PASSING = {
     "1-1000ug",
     "2",
     "3",
+    "4",
     "5",
     "6",
     "7",
@@ -36,9 +38,11 @@ PASSING = {
     "16",
     "17",
     "19a",
+    "19b",
     "20",
     "23a",
     "23b",
+    "23c",
     "24a",
     "24b",
     "24c",
@@ -49,7 +53,7 @@ PASSING = {
     "32",
     "33",
 }
-KNOWN_FAILING = {"4", "19b", "23c"}
+KNOWN_FAILING: set[str] = set()
 NOT_EVALUATED = {"14", "27", "29"}
 # every numbered point of the validation list (physiology notes s4), plus 31-33 added with
 # issue 15 (long-term vegans, metformin, total gastrectomy)
@@ -86,7 +90,7 @@ POINTS_IN_NOTES = {
 
 @pytest.fixture(scope="module")
 def points() -> list[ValidationPoint]:
-    return validate()
+    return validate(default_knowledge())
 
 
 def test_passing_points_still_pass(points: list[ValidationPoint]) -> None:
@@ -110,7 +114,7 @@ def test_known_failures_are_still_reported_as_failures(points: list[ValidationPo
 
 
 def test_report_lists_every_point(points: list[ValidationPoint]) -> None:
-    report = report_markdown(points)
+    report = report_markdown(points, default_knowledge())
     for p in points:
         assert f"| {p.id} |" in report
     n_val = sum(p.kind == "validation" and p.passed is not None for p in points)
@@ -129,14 +133,22 @@ def test_calibration_points_are_those_behind_calibrated_parameters(
     points: list[ValidationPoint],
 ) -> None:
     kinds = {p.id: p.kind for p in points}
-    for pid in ("1-1ug", "4", "8", "10", "20", "24a", "24b", "31", "32"):
+    for pid in ("1-1ug", "4", "8", "10", "20", "23c", "24a", "24b", "31", "32"):
         assert kinds[pid] == "calibration", pid
-    for pid in ("2", "9", "17", "19a", "23a", "30", "33"):
+    for pid in ("2", "9", "17", "19a", "19b", "23a", "30", "33"):
         assert kinds[pid] == "validation", pid
 
 
 def test_docs_report_is_up_to_date(points: list[ValidationPoint]) -> None:
     docs = Path(__file__).resolve().parents[2] / "docs" / "model-validation.md"
-    assert docs.read_text(encoding="utf-8") == report_markdown(points), (
+    assert docs.read_text(encoding="utf-8") == report_markdown(points, default_knowledge()), (
         "regenerate with: cobalamin validate-model --write docs/model-validation.md"
     )
+
+
+def test_points_cite_bibliography_ids(points: list[ValidationPoint]) -> None:
+    bibliography = default_knowledge().sources
+    for p in points:
+        assert all(i in bibliography for i in p.source_ids), p.id
+    # only the unidentified secondary dose-fraction compilation has no id
+    assert {p.id for p in points if not p.source_ids} == {"1-10ug", "1-50ug", "1-500ug", "1-1000ug"}

@@ -8,14 +8,15 @@ from typing import Annotated, Any
 import typer
 
 from cobalamin.cli.common import Format, Lang, handle_errors, print_json, read_json_input
+from cobalamin.defaults import default_knowledge
 from cobalamin.errors import InputError
-from cobalamin.nutrition.foods import FOODS, food_table, search
-from cobalamin.nutrition.intake import intake as intake_estimate
+from cobalamin.facade import intake as intake_estimate
+from cobalamin.facade import simulate as run_simulation
+from cobalamin.nutrition.foods import food_table, search
 from cobalamin.nutrition.reference import authorities
 from cobalamin.nutrition.render import render_intake_text
 from cobalamin.physiology.plots import render_plot
 from cobalamin.physiology.render import render_simulation_text
-from cobalamin.physiology.simulate import simulate as run_simulation
 from cobalamin.physiology.validation import report_markdown, validate
 
 __all__ = ["register"]
@@ -106,7 +107,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Simulate B12 stores and serum markers over time for a person or a population."""
         kind = _plot_format(plot) if plot is not None else None
-        result = run_simulation(read_json_input(scenario, what="scenario"), foods=FOODS)
+        result = run_simulation(read_json_input(scenario, what="scenario"))
         if plot is not None and kind is not None:
             image = render_plot(result, "svg" if kind == "svg" else "png", lang.value)
             try:
@@ -140,8 +141,9 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Run every validation point of the physiology notes: model value, tolerance, pass/fail."""
-        points = validate()
-        report = report_markdown(points)
+        knowledge = default_knowledge()
+        points = validate(knowledge)
+        report = report_markdown(points, knowledge)
         if write is not None:
             try:
                 write.write_text(report, encoding="utf-8")

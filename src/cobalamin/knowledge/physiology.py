@@ -4,6 +4,8 @@
 :class:`Parameters` the absorption and store models use. ``load_parameters()`` reads the shipped
 file once. Each number is ``{value, unit, status, source | calibrated_to, note}``; a value that
 is not calibrated must name its source, a calibrated one the observation it reproduces.
+``source`` holds ids of the bibliography (``data/sources.yaml``; the knowledge registry checks
+them); ``detail`` says what was read there or how the number was derived.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from cobalamin.datafiles import data_path, read_yaml
 from cobalamin.errors import KnowledgeError
@@ -41,16 +43,22 @@ class Param(BaseModel):
     value: float
     unit: str
     status: Literal["sourced", "derived", "assumption", "calibrated"]
-    source: str | None = None
+    source: tuple[str, ...] = ()  # bibliography ids
+    detail: str | None = None
     calibrated_to: str | None = None
     note: str | None = None
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _ids(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _provenance(self) -> Param:
         if self.status == "calibrated" and not self.calibrated_to:
             raise ValueError("a calibrated value must say what it was calibrated to")
-        if self.status != "calibrated" and not self.source:
-            raise ValueError("a value that is not calibrated must name its source")
+        if not self.source:
+            raise ValueError("every value must name its source (bibliography ids)")
         return self
 
 
@@ -94,6 +102,7 @@ class Parameters:
     passive_fraction: float
     food_coefficient: float
     food_exponent: float
+    food_meal_ceiling_ug: float
     if_window_hours: float
     dietary_bioavailability_reference: float
     modifiers: dict[str, Modifier]
@@ -108,6 +117,7 @@ class Parameters:
     hc_half_saturation_ug: float
     k_tc_delivery: float
     k_store_release: float
+    store_release_half_saturation_ug: float
     store_capacity_ug: float
     plasma_volume_l: float
     cellular_tau_days: float
@@ -230,6 +240,7 @@ def parse_parameters(raw: Any, path: str = FILE) -> Parameters:
         passive_fraction=v("absorption.passive_fraction"),
         food_coefficient=v("absorption.food_coefficient_ug"),
         food_exponent=v("absorption.food_exponent"),
+        food_meal_ceiling_ug=v("absorption.food_meal_ceiling_ug"),
         if_window_hours=v("absorption.if_window_hours"),
         dietary_bioavailability_reference=v("absorption.dietary_bioavailability_reference"),
         modifiers=modifiers,
@@ -244,6 +255,7 @@ def parse_parameters(raw: Any, path: str = FILE) -> Parameters:
         hc_half_saturation_ug=v("kinetics.hc_half_saturation_liver_ug"),
         k_tc_delivery=v("kinetics.k_tc_delivery_per_day"),
         k_store_release=v("kinetics.k_store_release_per_day"),
+        store_release_half_saturation_ug=v("kinetics.store_release_half_saturation_ug"),
         store_capacity_ug=v("kinetics.store_capacity_ug"),
         plasma_volume_l=v("kinetics.plasma_volume_l"),
         cellular_tau_days=v("kinetics.cellular_time_constant_days"),

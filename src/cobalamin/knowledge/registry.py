@@ -48,6 +48,9 @@ _CITING_FILES = (
     "regimens.yaml",
     "followup.yaml",
     "left_out.yaml",
+    "physiology.yaml",
+    "foods.yaml",
+    "reference_intakes.yaml",
 )
 
 

@@ -19,9 +19,9 @@ from cobalamin.absorption import (
     parse_meals,
     person_modifier,
 )
-from cobalamin.defaults import default_knowledge  # TEMPORARY until knowledge is passed in
 from cobalamin.errors import InputError
 from cobalamin.knowledge.physiology import Modifier, Parameters, load_parameters
+from cobalamin.knowledge.registry import Knowledge
 from cobalamin.nutrition.foods import FOODS
 from cobalamin.nutrition.reference import ReferenceIntake, advice_texts, reference_intake
 from cobalamin.person import Person, parse_person
@@ -36,13 +36,13 @@ class Diary(BaseModel):
     meals: tuple[Meal, ...] = Field(min_length=1)
 
 
-def parse_diary(data: Any) -> tuple[Person, tuple[Meal, ...], str | None]:
+def parse_diary(data: Any, knowledge: Knowledge) -> tuple[Person, tuple[Meal, ...], str | None]:
     if not isinstance(data, dict):
         raise InputError("diary", "must be a JSON object with person and meals")
     unknown = set(data) - set(Diary.model_fields)
     if unknown:
         raise InputError(sorted(unknown)[0], "unknown field", ", ".join(Diary.model_fields))
-    person = parse_person(data.get("person"), default_knowledge().vocabulary)
+    person = parse_person(data.get("person"), knowledge.vocabulary)
     meals = parse_meals(data.get("meals"), "meals")
     authority = data.get("authority")
     if authority is not None and not isinstance(authority, str):
@@ -130,17 +130,19 @@ def _advice(
     }
 
 
-def intake(diary: Any, person: Any = None, *, authority: str | None = None) -> IntakeResult:
+def intake(
+    diary: Any, knowledge: Knowledge, person: Any = None, *, authority: str | None = None
+) -> IntakeResult:
     """The public intake estimate: a diary (DESIGN.md) -> :class:`IntakeResult`.
 
     ``diary`` is the JSON object ``{"person": ..., "meals": [...]}``; a ``person`` argument
     (dict or Person) overrides the diary's person.
     """
-    p, meals, diary_authority = parse_diary(diary)
+    p, meals, diary_authority = parse_diary(diary, knowledge)
     if isinstance(person, Person):
         p = person
     elif person is not None:
-        p = parse_person(person, default_knowledge().vocabulary)
+        p = parse_person(person, knowledge.vocabulary)
     params = load_parameters()
     results = estimate(meals, p, params, FOODS)
     ref = reference_intake(p, authority or diary_authority)

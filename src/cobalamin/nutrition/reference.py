@@ -27,7 +27,8 @@ class Authority(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     name: str
     kind: str
-    source: str
+    source: tuple[str, ...]  # bibliography ids
+    detail: str
     bands: tuple[Band, ...]
     pregnancy: float | None = None
     lactation: float | None = None
@@ -53,7 +54,8 @@ class ReferenceIntake:
     name: str
     value_ug: float | None
     life_stage: str
-    source: str
+    source: str  # how the value was read
+    source_ids: tuple[str, ...] = ()  # bibliography ids
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,7 @@ class ReferenceIntake:
             "value_ug": self.value_ug,
             "life_stage": self.life_stage,
             "source": self.source,
+            "source_ids": list(self.source_ids),
         }
 
 
@@ -104,15 +107,21 @@ def reference_intake(person: Person, authority: str | None = None) -> ReferenceI
         raise InputError("authority", f"unknown authority {key!r}", ", ".join(_file().authorities))
     auth = _file().authorities[key]
     if person.pregnant and auth.pregnancy is not None:
-        return ReferenceIntake(key, auth.name, auth.pregnancy, "pregnancy", auth.source)
+        return ReferenceIntake(
+            key, auth.name, auth.pregnancy, "pregnancy", auth.detail, auth.source
+        )
     if person.lactating and auth.lactation is not None:
-        return ReferenceIntake(key, auth.name, auth.lactation, "lactation", auth.source)
+        return ReferenceIntake(
+            key, auth.name, auth.lactation, "lactation", auth.detail, auth.source
+        )
     if person.age is None:  # unknown age: the oldest band (adults)
         band = max(auth.bands, key=lambda b: b.age_min)
-        return ReferenceIntake(key, auth.name, band.ug, "adult (age unknown)", auth.source)
+        return ReferenceIntake(
+            key, auth.name, band.ug, "adult (age unknown)", auth.detail, auth.source
+        )
     age = person.age
     for band in auth.bands:
         if band.age_min <= age < band.age_max:
             stage = f"age {band.age_min:g}-{band.age_max:g}" if band.age_max < 200 else "adult"
-            return ReferenceIntake(key, auth.name, band.ug, stage, auth.source)
-    return ReferenceIntake(key, auth.name, None, f"age {age:g}", auth.source)
+            return ReferenceIntake(key, auth.name, band.ug, stage, auth.detail, auth.source)
+    return ReferenceIntake(key, auth.name, None, f"age {age:g}", auth.detail, auth.source)

@@ -6,7 +6,8 @@ follows holoTC with a lag and drives MMA and tHcy. Flows per day (``data/physiol
 
     absorbed A              -> TC   scaled by (1 - S/S_max); the rest spills into urine
     k_tc * TC               -> L (share f) and T (share 1 - f)
-    k_rel * (L, T)          -> TC   release from stores
+    k_rel(S) * (L, T)       -> TC   release from stores, saturable in the store S:
+                               k_rel(S) = k_rel * K_r / (K_r + S), so holoTC is concave in S
     bile B = k_bile * (L+T) -> gut; R = s_IF * r_low * B * K_b / (K_b + B) reabsorbed into TC
                                (saturable IF route: the reabsorbed share rises as stores fall)
     k_u * (L, T)            -> urine
@@ -55,7 +56,8 @@ class Coefficients:
     """Per-person rate constants (arrays of shape (N,)) and shared scalars."""
 
     k_tc: float
-    k_rel: float
+    k_rel: float  # release rate per µg of store when the store is small
+    k_rel_km: float  # store (µg) at which release is half of k_rel * store (saturable release)
     f_liver: float
     k_bile: FloatArray
     k_urine: FloatArray
@@ -76,6 +78,7 @@ def coefficients(params: Parameters, s_if: float, loss: FloatArray) -> Coefficie
     return Coefficients(
         k_tc=params.k_tc_delivery,
         k_rel=params.k_store_release,
+        k_rel_km=params.store_release_half_saturation_ug,
         f_liver=params.liver_share_of_uptake,
         k_bile=params.k_bile * loss,
         k_urine=params.k_urine * loss,
@@ -128,6 +131,7 @@ def step(
     net = absorbed * room - demand
     bile = c.k_bile * store
     reab = c.reab_vmax * bile / (c.reab_km + bile)
+    k_rel = release_rate(c, store)
     # haptocorrin: backward Euler with the liver store of the start of the day
     load = c.k_on * liver
     hc_new = (hc + load * c.hc_cap) / (1.0 + load + c.k_hc)
@@ -139,15 +143,19 @@ def step(
     y_l = liver + np.minimum(net, 0.0) - (hc_new - hc) + (1.0 - c.phi) * retained
     y_l = y_l + (bound_in - bound_new)
     y_t = tissue
-    out_rate = 1.0 + c.k_rel + c.k_bile + c.k_urine
-    tc_new = (y_tc + c.k_rel * (y_l + y_t) / out_rate) / (
-        1.0 + c.k_tc - c.k_rel * c.k_tc / out_rate
-    )
+    out_rate = 1.0 + k_rel + c.k_bile + c.k_urine
+    tc_new = (y_tc + k_rel * (y_l + y_t) / out_rate) / (1.0 + c.k_tc - k_rel * c.k_tc / out_rate)
     l_new = (y_l + c.f_liver * c.k_tc * tc_new) / out_rate
     t_new = (y_t + (1.0 - c.f_liver) * c.k_tc * tc_new) / out_rate
     new = np.maximum(np.stack([tc_new, hc_new, l_new, t_new, bound_new]), 0.0)
     cell_new = (cell + c.lag * new[TC] * c.conv) * (1.0 / (1.0 + c.lag))
     return new, cell_new
+
+
+def release_rate(c: Coefficients, store: FloatArray) -> FloatArray:
+    """Release from the stores into holoTC per µg of store and day (saturable in the store)."""
+    out: FloatArray = c.k_rel * c.k_rel_km / (c.k_rel_km + store)
+    return out
 
 
 def steady_state(
@@ -170,7 +178,7 @@ def steady_state(
     store = (-qb + np.sqrt(qb * qb - 4 * qa * qc)) / (2 * qa)
     liver = c.f_liver * store
     tissue = (1 - c.f_liver) * store
-    tc = (c.k_rel + kb + ku) * store / c.k_tc
+    tc = (release_rate(c, store) + kb + ku) * store / c.k_tc
     hc = c.hc_cap * liver / (params.hc_half_saturation_ug + liver)
     out: FloatArray = np.stack([tc, hc, liver, tissue, np.zeros_like(store)])
     return out

@@ -7,8 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cobalamin.absorption import Meal, parse_meals
-from cobalamin.defaults import default_knowledge  # TEMPORARY until knowledge is passed in
 from cobalamin.errors import InputError
+from cobalamin.knowledge.registry import Knowledge
 from cobalamin.person import Person, parse_person
 from cobalamin.validation import input_error_from
 
@@ -103,8 +103,9 @@ class Scenario(_Strict):
     start: Start = "switch_today"
 
 
-def parse_scenario(data: Any) -> Scenario:
-    """A Scenario from JSON-like data; a problem raises InputError naming the field."""
+def parse_scenario(data: Any, knowledge: Knowledge) -> Scenario:
+    """A Scenario from JSON-like data (persons read with ``knowledge``'s vocabulary); a
+    problem raises InputError naming the field."""
     if not isinstance(data, dict):
         raise InputError("scenario", "must be a JSON object")
     initial = data.get("initial")
@@ -124,7 +125,7 @@ def parse_scenario(data: Any) -> Scenario:
         if err.field == "days":
             raise InputError("days", err.message, f"1-{MAX_DAYS}") from None
         raise err from None
-    person = parse_person(raw.person, default_knowledge().vocabulary)
+    person = parse_person(raw.person, knowledge.vocabulary)
     meals = parse_meals(list(raw.intake.meals), "intake.meals") if raw.intake.meals else None
     for i, inj in enumerate(raw.injections):
         if inj.day >= raw.days:

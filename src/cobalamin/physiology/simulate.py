@@ -18,8 +18,8 @@ from cobalamin.absorption import (
     person_modifier,
     window_totals,
 )
-from cobalamin.defaults import default_knowledge  # TEMPORARY until knowledge is passed in
 from cobalamin.knowledge.physiology import Modifier, Parameters, load_parameters
+from cobalamin.knowledge.registry import Knowledge
 from cobalamin.person import Person
 from cobalamin.physiology.injection import injection_fate
 from cobalamin.physiology.inputs import RawSummary, SimulationInputs, StartPoint, output_days
@@ -102,7 +102,10 @@ def _lognormal(rng: np.random.Generator, cv: float, n: int) -> FloatArray:
 
 
 def prepare(
-    scenario: Scenario, params: Parameters | None = None, foods: FoodLookup | None = None
+    scenario: Scenario,
+    knowledge: Knowledge,
+    params: Parameters | None = None,
+    foods: FoodLookup | None = None,
 ) -> SimulationInputs:
     """Everything the day loop needs, from a validated scenario (pure)."""
     params = params or load_parameters()
@@ -149,10 +152,8 @@ def prepare(
         events.append(
             {"day": inj.day, "kind": "injection", "dose_ug": inj.dose_ug, "form": inj.form}
         )
-    surgery = (
-        default_knowledge()
-        .vocabulary.group_members("conditions", "surgery")
-        .intersection(person.conditions)
+    surgery = knowledge.vocabulary.group_members("conditions", "surgery").intersection(
+        person.conditions
     )
     events.extend({"day": 0, "kind": "condition", "id": c} for c in sorted(surgery))
     events.sort(key=lambda e: int(e["day"]))
@@ -411,10 +412,13 @@ def population_summary(inputs: SimulationInputs, scenario: Scenario) -> Populati
 
 
 def simulate_scenario(
-    scenario: Scenario, params: Parameters | None = None, foods: FoodLookup | None = None
+    scenario: Scenario,
+    knowledge: Knowledge,
+    params: Parameters | None = None,
+    foods: FoodLookup | None = None,
 ) -> SimulationResult:
     """Run a validated scenario (pure: no I/O)."""
-    inputs = prepare(scenario, params, foods)
+    inputs = prepare(scenario, knowledge, params, foods)
     p = inputs.params
     return SimulationResult(
         days=scenario.days,
@@ -435,10 +439,12 @@ def simulate_scenario(
     )
 
 
-def simulate(scenario: Any, foods: FoodLookup | None = None) -> SimulationResult:
+def simulate(
+    scenario: Any, knowledge: Knowledge, foods: FoodLookup | None = None
+) -> SimulationResult:
     """The store model: a scenario (JSON-like dict) -> :class:`SimulationResult`.
 
     ``foods`` resolves named foods in a diary intake (``cobalamin.simulate`` passes the food
     table); without it a diary may hold only ``b12_ug`` items.
     """
-    return simulate_scenario(parse_scenario(scenario), foods=foods)
+    return simulate_scenario(parse_scenario(scenario, knowledge), knowledge, foods=foods)

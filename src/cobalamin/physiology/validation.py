@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 
 from cobalamin.absorption import absorb, absorb_food_array, estimate, parse_meals
-from cobalamin.knowledge.physiology import Parameters, load_parameters
+from cobalamin.knowledge.physiology import Parameters, all_params, load_parameters
+from cobalamin.knowledge.registry import Knowledge
 from cobalamin.person import Person
 from cobalamin.physiology.injection import injection_fate
-from cobalamin.physiology.model import coefficients, mma_of_cell, steady_state
+from cobalamin.physiology.model import coefficients, mma_of_cell, release_rate, steady_state
 from cobalamin.physiology.simulate import simulate
 
 __all__ = ["ValidationPoint", "report_markdown", "validate"]
@@ -40,6 +41,7 @@ class ValidationPoint:
     kind: Kind = "validation"
     other: str = ""  # a second source that disagrees, with its value
     note: str = ""
+    source_ids: tuple[str, ...] = ()  # bibliography ids of the observation (POINT_SOURCES)
 
     @property
     def calibration(self) -> bool:
@@ -64,11 +66,12 @@ class ValidationPoint:
             "calibration": self.calibration,
             "other_source": self.other,
             "note": self.note,
+            "source_ids": list(self.source_ids),
         }
 
 
-def _sim(**scenario: Any) -> dict[str, Any]:
-    return simulate(scenario).to_dict()
+def _sim(kn: Knowledge, **scenario: Any) -> dict[str, Any]:
+    return simulate(scenario, kn).to_dict()
 
 
 def _rel(a: float, b: float) -> float:
@@ -87,7 +90,7 @@ def _frac(dose: float, p: Parameters) -> float:
     return absorb(dose, p) / dose
 
 
-def _p1(p: Parameters) -> list[ValidationPoint]:
+def _p1(p: Parameters, kn: Knowledge) -> list[ValidationPoint]:
     out = []
     relative = [
         (1, 0.50, "Adams et al. 1971, via IOM 1998 p.308"),
@@ -134,7 +137,7 @@ def _food_absorbed(ug: float, person: Person | None = None) -> float:
     return estimate(meals, person or Person())[0].absorbed_ug
 
 
-def _p2_to_7(p: Parameters) -> list[ValidationPoint]:
+def _p2_to_7(p: Parameters, kn: Knowledge) -> list[ValidationPoint]:
     out = []
     a14, a26 = _food_absorbed(1.4), _food_absorbed(2.6)
     out.append(
@@ -182,9 +185,9 @@ def _p2_to_7(p: Parameters) -> list[ValidationPoint]:
             "calibration",
             other="Doets EL et al. 2013, Ann Nutr Metab 62:311: 4.5 % (1.7 µg) absorbed from "
             "38 µg of liver; their regression over eight food studies gives 6.3 µg",
-            note="the per-meal food curve is the Doets 2013 regression, which probably includes "
-            "this liver meal among its eight studies (so this is a calibration point); the "
-            "regression over-predicts this one meal",
+            note="the per-meal ceiling of the food curve is calibrated to this meal (Heyssel's "
+            "mean); the Doets 2013 power law alone (which probably includes this meal among its "
+            "eight studies) gives 6.3 µg",
         )
     )
     two = parse_meals(
@@ -209,7 +212,7 @@ def _p2_to_7(p: Parameters) -> list[ValidationPoint]:
             note="the 4 h window is taken from this observation",
         )
     )
-    out.extend(_p6())
+    out.extend(_p6(kn))
     ppi = Person.model_validate({"medications": ["ppi"]})
     food_cut = 1 - _food_absorbed(1.0, ppi) / _food_absorbed(1.0)
     meals = parse_meals([{"time": "08:00", "items": [{"b12_ug": 1, "form": "crystalline"}]}], "m")
@@ -232,32 +235,33 @@ def _p2_to_7(p: Parameters) -> list[ValidationPoint]:
     return out
 
 
-def _steady_usual(food: float, **extra: Any) -> dict[str, Any]:
+def _steady_usual(kn: Knowledge, food: float, **extra: Any) -> dict[str, Any]:
     return _sim(
+        kn,
         intake={"food_ug_per_day": food},
         initial={"usual_food_ug_per_day": food},
         **extra,
     )
 
 
-def _usual_for_serum(target: float) -> float:
+def _usual_for_serum(kn: Knowledge, target: float) -> float:
     """Usual food intake (µg/day) whose steady state has the given serum B12 (bisection)."""
     lo, hi = 0.0, 20.0
     for _ in range(40):
         mid = (lo + hi) / 2
-        serum = _steady_usual(mid, days=1)["serum_b12_pmol_l"][0]
+        serum = _steady_usual(kn, mid, days=1)["serum_b12_pmol_l"][0]
         lo, hi = (mid, hi) if serum < target else (lo, mid)
     return (lo + hi) / 2
 
 
-def _p6() -> list[ValidationPoint]:
+def _p6(kn: Knowledge) -> list[ValidationPoint]:
     rises = {}
-    usual = _usual_for_serum(150)
+    usual = _usual_for_serum(kn, 150)
     for dose in (1.5, 3, 6):
-        r = _steady_usual(usual, supplements=[{"dose_ug": dose, "every_days": 1}] * 3, days=2)
+        r = _steady_usual(kn, usual, supplements=[{"dose_ug": dose, "every_days": 1}] * 3, days=2)
         rises[dose] = r["holotc_pmol_l"][2] - r["holotc_pmol_l"][0]
-    normal = _usual_for_serum(330)
-    r = _steady_usual(normal, supplements=[{"dose_ug": 9, "every_days": 1}] * 3, days=2)
+    normal = _usual_for_serum(kn, 330)
+    r = _steady_usual(kn, normal, supplements=[{"dose_ug": 9, "every_days": 1}] * 3, days=2)
     rises[9] = r["holotc_pmol_l"][2] - r["holotc_pmol_l"][0]
     obs = {1.5: 19, 3: 23, 6: 30, 9: 30}
     within = all(abs(rises[d] - obs[d]) <= 0.4 * obs[d] for d in obs)
@@ -281,8 +285,10 @@ def _p6() -> list[ValidationPoint]:
 # --- turnover and depletion ---------------------------------------------------------------
 
 
-def _loss_rate(person: dict[str, Any], days: int = 365) -> float:
-    r = _sim(person=person, intake={"food_ug_per_day": 0}, initial={"stores_ug": 2500}, days=days)
+def _loss_rate(kn: Knowledge, person: dict[str, Any], days: int = 365) -> float:
+    r = _sim(
+        kn, person=person, intake={"food_ug_per_day": 0}, initial={"stores_ug": 2500}, days=days
+    )
     s = r["stores_ug"]
     return -math.log(s[-1] / s[0]) / days
 
@@ -295,24 +301,25 @@ def _tracer_half_time(p: Parameters) -> float:
     bile = float(c.k_bile[0]) * store
     r = c.reab_vmax / (c.reab_km + bile)  # fraction of biliary B12 reabsorbed at rest
     kb, ku = float(c.k_bile[0]), float(c.k_urine[0])
+    k_rel = float(release_rate(c, np.array([store]))[0])  # a tracer sees the rate at rest
     apo = c.k_on * (c.hc_cap - float(x[1, 0]))
     m = np.zeros((4, 4))
     m[0, 0] = -c.k_tc
-    m[0, 2] = m[0, 3] = c.k_rel + r * kb
+    m[0, 2] = m[0, 3] = k_rel + r * kb
     m[1, 1] = -c.k_hc
     m[1, 2] = apo
     m[2, 0] = c.f_liver * c.k_tc
     m[2, 1] = c.k_hc
-    m[2, 2] = -(c.k_rel + kb + ku + apo)
+    m[2, 2] = -(k_rel + kb + ku + apo)
     m[3, 0] = (1 - c.f_liver) * c.k_tc
-    m[3, 3] = -(c.k_rel + kb + ku)
+    m[3, 3] = -(k_rel + kb + ku)
     slowest = float(np.max(np.linalg.eigvals(m).real))
     return math.log(2) / -slowest
 
 
-def _p8_to_11(p: Parameters) -> list[ValidationPoint]:
+def _p8_to_11(p: Parameters, kn: Knowledge) -> list[ValidationPoint]:
     out = []
-    k = _loss_rate({})
+    k = _loss_rate(kn, {})
     out.append(
         ValidationPoint(
             "8",
@@ -338,7 +345,7 @@ def _p8_to_11(p: Parameters) -> list[ValidationPoint]:
             500 <= half_e <= 900,
         )
     )
-    k_pa = _loss_rate({"conditions": ["pernicious_anaemia"]})
+    k_pa = _loss_rate(kn, {"conditions": ["pernicious_anaemia"]})
     out.append(
         ValidationPoint(
             "10",
@@ -357,6 +364,7 @@ def _p8_to_11(p: Parameters) -> list[ValidationPoint]:
         ("pernicious anaemia", {"conditions": ["pernicious_anaemia"]}, 2.9),
     ):
         r = _sim(
+            kn,
             person=person,
             intake={"food_ug_per_day": 0},
             initial={"stores_ug": 2500},
@@ -386,9 +394,10 @@ def _p8_to_11(p: Parameters) -> list[ValidationPoint]:
     return out
 
 
-def _p13_16_17(p: Parameters) -> list[ValidationPoint]:
+def _p13_16_17(p: Parameters, kn: Knowledge) -> list[ValidationPoint]:
     out = []
     r = _sim(
+        kn,
         person={"conditions": ["gastric_bypass"], "diet": "omnivore"},
         intake={"food_ug_per_day": 6},
         days=180,
@@ -436,7 +445,7 @@ def _p13_16_17(p: Parameters) -> list[ValidationPoint]:
             note="same study as 13a",
         )
     )
-    r = _sim(person={"diet": "vegan"}, intake={"food_ug_per_day": 0.125}, days=28)
+    r = _sim(kn, person={"diet": "vegan"}, intake={"food_ug_per_day": 0.125}, days=28)
     h, m, y = (_rel(r[k][28], r[k][0]) for k in ("holotc_pmol_l", "mma_umol_l", "hcy_umol_l"))
     out.append(
         ValidationPoint(
@@ -457,7 +466,7 @@ def _p13_16_17(p: Parameters) -> list[ValidationPoint]:
         ("vegan", {"diet": "vegan"}, 0.125),
         ("gastrectomy", {"conditions": ["total_gastrectomy"]}, 6),
     ):
-        r = _sim(person=person, intake={"food_ug_per_day": food}, days=3650 * 2)
+        r = _sim(kn, person=person, intake={"food_ug_per_day": food}, days=3650 * 2)
         f = r["first_day_beyond_threshold"]
         order.append((label, f["holotc_pmol_l"], f["serum_b12_pmol_l"]))
     ok = all(h is not None and (s is None or h < s) for _, h, s in order)
@@ -475,9 +484,9 @@ def _p13_16_17(p: Parameters) -> list[ValidationPoint]:
     return out
 
 
-def _p19_20_23(p: Parameters) -> list[ValidationPoint]:
+def _p19_20_23(p: Parameters, kn: Knowledge) -> list[ValidationPoint]:
     out = []
-    a, b = _steady_usual(2.4, days=1), _steady_usual(4.8, days=1)
+    a, b = _steady_usual(kn, 2.4, days=1), _steady_usual(kn, 4.8, days=1)
     serum_slope = _rel(b["serum_b12_pmol_l"][0], a["serum_b12_pmol_l"][0])
     mma_slope = _rel(b["mma_umol_l"][0], a["mma_umol_l"][0])
     meta = "dose-response meta-analysis of B12 intake and biomarkers, pubmed 23269815"
@@ -503,13 +512,13 @@ def _p19_20_23(p: Parameters) -> list[ValidationPoint]:
             f"{mma_slope:+.0%}",
             "-3.5 to -10.5 % (±50 %)",
             -0.105 <= mma_slope <= -0.035,
-            note="holoTC, and through it MMA, follows absorption and stores nearly in "
-            "proportion; the MMA curve is fitted to deficient adults (holoTC 16-19 pmol/L) and is "
-            "too steep at normal holoTC. The observed slopes come from cross-sectional studies, "
-            "where errors in measured intake flatten them",
+            note="release from the stores into holoTC saturates (calibrated to point 23c, not "
+            "to this one), so holoTC and through it MMA respond less than proportionally to the "
+            "stores in the normal range; with release proportional to the stores the model gave "
+            "-19 %",
         )
     )
-    s = _steady_usual(4.5, days=1)
+    s = _steady_usual(kn, 4.5, days=1)
     split = s["holotc_pmol_l"][0] / s["serum_b12_pmol_l"][0]
     out.append(
         ValidationPoint(
@@ -525,8 +534,8 @@ def _p19_20_23(p: Parameters) -> list[ValidationPoint]:
             "to serum 330 pmol/L at 4.5 µg/day",
         )
     )
-    usual = _usual_for_serum(128)
-    r = _steady_usual(usual, supplements=[{"dose_ug": 3, "every_days": 1}], days=56)
+    usual = _usual_for_serum(kn, 128)
+    r = _steady_usual(kn, usual, supplements=[{"dose_ug": 3, "every_days": 1}], days=56)
     s0, s1 = r["serum_b12_pmol_l"][0], r["serum_b12_pmol_l"][56]
     out.append(
         ValidationPoint(
@@ -564,15 +573,15 @@ def _p19_20_23(p: Parameters) -> list[ValidationPoint]:
             f"{h0:.0f} pmol/L",
             "±40 %",
             abs(h0 / 16 - 1) <= 0.4,
-            note="the holoTC share falls as stores fall (saturable haptocorrin), but not enough: "
-            "this point would need a haptocorrin half-saturation of about 160 µg, which slows "
-            "depletion beyond point 11",
+            "calibration",
+            note="the half-saturation of release from the stores into holoTC is calibrated to "
+            "this point (a steady state at serum 128 pmol/L)",
         )
     )
     return out
 
 
-def _p24_to_30(p: Parameters) -> list[ValidationPoint]:
+def _p24_to_30(p: Parameters, kn: Knowledge) -> list[ValidationPoint]:
     out = []
     cn, oh = (injection_fate(1000, f, p) for f in ("cyanocobalamin", "hydroxocobalamin"))
     cn5, oh5 = (injection_fate(500, f, p) for f in ("cyanocobalamin", "hydroxocobalamin"))
@@ -615,6 +624,7 @@ def _p24_to_30(p: Parameters) -> list[ValidationPoint]:
     serum = {}
     for form in ("cyanocobalamin", "hydroxocobalamin"):
         r = _sim(
+            kn,
             person={"conditions": ["pernicious_anaemia"]},
             intake={"food_ug_per_day": 6},
             initial={"stores_ug": 300},
@@ -638,6 +648,7 @@ def _p24_to_30(p: Parameters) -> list[ValidationPoint]:
         )
     )
     r = _sim(
+        kn,
         person={"diet": "omnivore"},
         intake={"food_ug_per_day": 6},
         supplements=[{"dose_ug": 2000, "every_days": 1}],
@@ -657,8 +668,10 @@ def _p24_to_30(p: Parameters) -> list[ValidationPoint]:
             note="holds by construction: the store capacity is this observation",
         )
     )
-    base = _sim(person={"sex": "female"}, intake={"food_ug_per_day": 6}, days=280)
-    preg = _sim(person={"sex": "female", "pregnant": True}, intake={"food_ug_per_day": 6}, days=280)
+    base = _sim(kn, person={"sex": "female"}, intake={"food_ug_per_day": 6}, days=280)
+    preg = _sim(
+        kn, person={"sex": "female", "pregnant": True}, intake={"food_ug_per_day": 6}, days=280
+    )
     drop = _rel(preg["stores_ug"][-1], base["stores_ug"][-1])
     fetal = p.fetal_uptake_ug_per_day * 280
     out.append(
@@ -709,6 +722,7 @@ def _p24_to_30(p: Parameters) -> list[ValidationPoint]:
         )
     )
     r = _sim(
+        kn,
         person={"diet": "omnivore", "medications": ["ppi"]},
         intake={"food_ug_per_day": 6},
         days=1825,
@@ -728,11 +742,15 @@ def _p24_to_30(p: Parameters) -> list[ValidationPoint]:
     return out
 
 
-def _extra(p: Parameters) -> list[ValidationPoint]:
+def _extra(p: Parameters, kn: Knowledge) -> list[ValidationPoint]:
     """Observations added with the structural changes (vegans, metformin, gastrectomy)."""
     out = []
     r = _sim(
-        person={"diet": "vegan"}, intake={"food_ug_per_day": 0.125}, start="steady_state", days=1
+        kn,
+        person={"diet": "vegan"},
+        intake={"food_ug_per_day": 0.125},
+        start="steady_state",
+        days=1,
     )
     v = r["serum_b12_pmol_l"][0]
     out.append(
@@ -750,8 +768,8 @@ def _extra(p: Parameters) -> list[ValidationPoint]:
         )
     )
     days = int(4.3 * 365)
-    met = _sim(person={"medications": ["metformin"]}, intake={"food_ug_per_day": 6}, days=days)
-    ref = _sim(intake={"food_ug_per_day": 6}, days=days)
+    met = _sim(kn, person={"medications": ["metformin"]}, intake={"food_ug_per_day": 6}, days=days)
+    ref = _sim(kn, intake={"food_ug_per_day": 6}, days=days)
     d = _rel(met["serum_b12_pmol_l"][-1], ref["serum_b12_pmol_l"][-1])
     out.append(
         ValidationPoint(
@@ -766,7 +784,9 @@ def _extra(p: Parameters) -> list[ValidationPoint]:
             note="the metformin IF factor is calibrated to this trial",
         )
     )
-    r = _sim(person={"conditions": ["total_gastrectomy"]}, intake={"food_ug_per_day": 6}, days=3650)
+    r = _sim(
+        kn, person={"conditions": ["total_gastrectomy"]}, intake={"food_ug_per_day": 6}, days=3650
+    )
     dd = r["days_to_deficiency"]
     months = dd / 30.44 if dd is not None else float("inf")
     out.append(
@@ -788,7 +808,58 @@ def _extra(p: Parameters) -> list[ValidationPoint]:
     return out
 
 
-CHECKS: tuple[Callable[[Parameters], list[ValidationPoint]], ...] = (
+ADAMS = ("adams-1971", "iom-dri-1998")
+GREIBE = ("greibe-2019",)
+BARIATRIC = ("clin-nutr-2019-bariatric-b12",)
+# The bibliography ids (data/sources.yaml) behind each point's observation, including a second
+# source that disagrees. The dose-fraction compilation of points 1 (10-1000 µg) is secondary and
+# could not be identified, so those points name only the Adams curve they are fitted with.
+POINT_SOURCES: dict[str, tuple[str, ...]] = {
+    "1-1ug": ADAMS,
+    "1-5ug": ADAMS,
+    "1-10ug": (),
+    "1-25ug": ADAMS,
+    "1-50ug": (),
+    "1-500ug": (),
+    "1-1000ug": (),
+    "2": ("garrod-2019",),
+    "3": ("kurpad-2023", *ADAMS),
+    "4": ("iom-dri-1998", "doets-2013"),
+    "5": ("iom-dri-1998",),
+    "6": ("greibe-2018-cobasorb",),
+    "7": ("marcuard-1994", "schenk-1996"),
+    "8": ("iom-dri-1998", "doets-2013"),
+    "9": ("co57-long-term-excretion",),
+    "10": ("iom-dri-1998",),
+    "11-normal": ("iom-dri-1998",),
+    "11-pa": ("iom-dri-1998",),
+    "13a": BARIATRIC,
+    "13b": BARIATRIC,
+    "13c": BARIATRIC,
+    "14": ("nw-england-bariatric-b12",),
+    "16": ("lederer-2019",),
+    "17": ("herbert-staging-abstract", "golding-2016"),
+    "19a": ("b12-intake-status-meta-23269815",),
+    "19b": ("b12-intake-status-meta-23269815",),
+    "20": ("nexo-2011",),
+    "23a": GREIBE,
+    "23b": GREIBE,
+    "23c": GREIBE,
+    "24a": ("blood-1961-hydroxocobalamin-i",),
+    "24b": ("blood-1961-hydroxocobalamin-i",),
+    "24c": ("ejh-1964-cn-oh-retention", "oddb-cyanocobalamin-30219"),
+    "25": ("iom-dri-1998",),
+    "26": ("iom-dri-1998",),
+    "27": ("iom-dri-1998",),
+    "29": ("iom-dri-1998",),
+    "30": ("schenk-1996", "lam-2013"),
+    "31": ("gilsing-2010",),
+    "32": ("de-jager-2010",),
+    "33": ("hu-gastrectomy-b12", "korea-2003-gastrectomy-b12"),
+}
+
+
+CHECKS: tuple[Callable[[Parameters, Knowledge], list[ValidationPoint]], ...] = (
     _p1,
     _p2_to_7,
     _p8_to_11,
@@ -799,12 +870,17 @@ CHECKS: tuple[Callable[[Parameters], list[ValidationPoint]], ...] = (
 )
 
 
-def validate(params: Parameters | None = None) -> list[ValidationPoint]:
-    """Every point with the model's value and pass / fail."""
+def validate(knowledge: Knowledge, params: Parameters | None = None) -> list[ValidationPoint]:
+    """Every point with the model's value and pass / fail (``knowledge``: the vocabulary of
+    the scenarios' persons)."""
     p = params or load_parameters()
     if p is not load_parameters():  # the simulations read the shipped parameters
         raise ValueError("validate() runs on the shipped parameters only")
-    points = [pt for check in CHECKS for pt in check(p)]
+    points = [
+        replace(pt, source_ids=POINT_SOURCES[pt.id])
+        for check in CHECKS
+        for pt in check(p, knowledge)
+    ]
     return sorted(points, key=_order)
 
 
@@ -818,16 +894,20 @@ def _counts(points: list[ValidationPoint], kind: Kind) -> tuple[int, int]:
     return sum(pt.passed is True for pt in pts), sum(pt.passed is False for pt in pts)
 
 
-def report_markdown(points: list[ValidationPoint]) -> str:
-    """The validation report as Markdown (docs/model-validation.md)."""
+def report_markdown(points: list[ValidationPoint], knowledge: Knowledge) -> str:
+    """The validation report as Markdown (docs/model-validation.md): the points, then every
+    parameter with its bibliography ids, then the bibliography entries cited."""
     v_pass, v_fail = _counts(points, "validation")
     c_pass, c_fail = _counts(points, "calibration")
     n_none = sum(pt.passed is None for pt in points)
     lines = [
         "# Store model: validation report",
         "",
-        "Generated by `cobalamin validate-model`. Do not edit by hand. Every number of the model "
-        "is listed with its source in `src/cobalamin/data/physiology.yaml`.",
+        "Generated by `cobalamin validate-model`. Do not edit by hand. Each point names the "
+        "documents its observation comes from (bibliography ids in brackets); every number of the model is listed at the end "
+        "with its sources (ids of the bibliography, `src/cobalamin/data/sources.yaml`) and, when "
+        "calibrated, the observation it reproduces (`src/cobalamin/data/physiology.yaml` says "
+        "what was read or how each number was derived).",
         "",
         f"**Validation points: {v_pass} pass, {v_fail} fail. Calibration points: {c_pass} pass, "
         f"{c_fail} fail. Not evaluated: {n_none}.**",
@@ -851,12 +931,40 @@ def report_markdown(points: list[ValidationPoint]) -> str:
         for pt in points:
             if pt.kind != kind:
                 continue
+            ids = (
+                f" [{', '.join(pt.source_ids)}]"
+                if pt.source_ids
+                else " [secondary, not identified]"
+            )
             lines.append(
-                f"| {pt.id} | {pt.title} | {pt.observation} | {pt.source} | {pt.model} | "
+                f"| {pt.id} | {pt.title} | {pt.observation} | {pt.source}{ids} | {pt.model} | "
                 f"{pt.tolerance} | {pt.status} |"
             )
     lines += ["", "## Sources that disagree", ""]
     lines += [f"- **{pt.id}**: {pt.other}" for pt in points if pt.other]
     lines += ["", "## Notes", ""]
     lines += [f"- **{pt.id}**: {pt.note}" for pt in points if pt.note]
+    lines += _parameter_lines(knowledge)
     return "\n".join(lines) + "\n"
+
+
+def _parameter_lines(knowledge: Knowledge) -> list[str]:
+    """Every parameter with its sources, and the bibliography entries they cite."""
+    lines = [
+        "",
+        "## Parameters and their sources",
+        "",
+        "| Parameter | Value | Status | Sources | Calibrated to |",
+        "|---|---|---|---|---|",
+    ]
+    cited: list[str] = sorted({i for ids in POINT_SOURCES.values() for i in ids})
+    for where, param in all_params().items():
+        ids = ", ".join(param.source)
+        cited += [i for i in param.source if i not in cited]
+        lines.append(
+            f"| {where} | {param.value:g} {param.unit} | {param.status} | {ids} | "
+            f"{param.calibrated_to or ''} |"
+        )
+    lines += ["", "## Bibliography (cited by the points and the parameters)", ""]
+    lines += [f"- **{i}**: {knowledge.sources.cite([i])}" for i in sorted(cited)]
+    return lines

@@ -21,9 +21,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
-from cobalamin.facade import simulate
+from cobalamin.facade import intake, simulate
 from cobalamin.knowledge.registry import Knowledge
-from cobalamin.nutrition.intake import intake
 from cobalamin.render.ics import plan_ics
 from cobalamin.render.packs import pack_list, pack_summary
 from cobalamin.web.access import require_calculators

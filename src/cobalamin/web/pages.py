@@ -18,11 +18,10 @@ from starlette.concurrency import run_in_threadpool
 from cobalamin.assessment import Assessment
 from cobalamin.care.screening import Screening, screen_all
 from cobalamin.errors import InputError, KnowledgeError
-from cobalamin.facade import simulate
+from cobalamin.facade import intake, simulate
 from cobalamin.knowledge.model import Pack
 from cobalamin.knowledge.registry import Knowledge
 from cobalamin.nutrition.foods import food_table, midpoint
-from cobalamin.nutrition.intake import intake
 from cobalamin.person import parse_person
 from cobalamin.render.ics import plan_ics
 from cobalamin.render.packs import pack_summary
