@@ -130,7 +130,7 @@ def render_plot(
         )
     for a in axes:
         a.set_ylim(bottom=0)
-        a.legend(fontsize=7, loc="upper right")
+        a.legend(fontsize=7, loc="best")  # where it hides the least of the curves
         a.grid(alpha=0.3)
     fig.tight_layout()
     buf = io.BytesIO()
