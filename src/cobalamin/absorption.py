@@ -8,7 +8,7 @@ Per intrinsic-factor (IF) window (meals less than ``if_window_hours`` apart shar
 
     X_c    = crystalline (free) B12: supplements, fortified foods
     X_f    = food-bound B12 released from food (release factor x the person's food release)
-    A_c    = s_IF * c * Amax * X_c / (K + X_c) + f_pas * X_c          (Adams 1971 fit)
+    A_c    = s_IF * c * Amax * X_c / (K + X_c) + f_pas * X_c          (Adams 1971 fit; f_pas IOM p.309)
     A_f    = s_IF * c * (a * X_f**b - f_pas * X_f) + f_pas * X_f      (Doets 2013 food curve)
     A      = min(A_c, X_c) + min(A_f, X_f)
 

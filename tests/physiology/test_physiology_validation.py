@@ -16,16 +16,11 @@ from cobalamin.physiology.validation import ValidationPoint, report_markdown, va
 PASSING = {
     "1-1ug",
     "1-5ug",
-    "1-10ug",
     "1-25ug",
-    "1-50ug",
-    "1-500ug",
-    "1-1000ug",
     "2",
     "3",
     "4",
     "5",
-    "6",
     "7",
     "8",
     "9",
@@ -53,7 +48,10 @@ PASSING = {
     "32",
     "33",
 }
-KNOWN_FAILING: set[str] = set()
+# 6 (CobaSorb holoTC rise): +17 pmol/L at 9 µg against 30 ± 40 % since the crystalline curve
+# is fitted to Adams 1971 only (the unidentified dose-fraction compilation that held it up at
+# 10 µg was removed)
+KNOWN_FAILING = {"6"}
 NOT_EVALUATED = {"14", "27", "29"}
 # every numbered point of the validation list (physiology notes s4), plus 31-33 added with
 # issue 15 (long-term vegans, metformin, total gastrectomy)
@@ -150,5 +148,15 @@ def test_points_cite_bibliography_ids(points: list[ValidationPoint]) -> None:
     bibliography = default_knowledge().sources
     for p in points:
         assert all(i in bibliography for i in p.source_ids), p.id
-    # only the unidentified secondary dose-fraction compilation has no id
-    assert {p.id for p in points if not p.source_ids} == {"1-10ug", "1-50ug", "1-500ug", "1-1000ug"}
+    # every point's observation has a bibliography entry
+    assert all(p.source_ids for p in points)
+
+
+def test_unidentified_compilation_is_left_out(points: list[ValidationPoint]) -> None:
+    ids = {p.id for p in points}
+    assert not ids & {"1-10ug", "1-50ug", "1-500ug", "1-1000ug"}
+    assert {"1-1ug", "1-5ug", "1-25ug"} <= ids
+    report = report_markdown(points, default_knowledge())
+    assert "- **left out**: a secondary dose-fraction compilation" in report
+    assert "could not be identified" in report
+    assert "not identified]" not in report  # no point without a bibliography id
