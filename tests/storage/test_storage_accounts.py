@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,7 +20,7 @@ from cobalamin.storage.accounts import (
     user_for_token,
     web_session,
 )
-from cobalamin.storage.database import make_engine, make_sessionmaker
+from cobalamin.storage.database import make_engine, make_read_sessionmaker, make_sessionmaker
 from cobalamin.storage.migrate import upgrade
 from cobalamin.storage.models import ApiToken, WebSession
 
@@ -63,5 +65,33 @@ def test_accounts(db_url: str) -> None:
             assert check_password(session, "anna", PASSWORD) is None
             session.commit()
             assert session.scalars(select(WebSession)).all() == [live]
+    finally:
+        engine.dispose()
+
+
+def test_a_sign_in_check_does_not_wait_for_a_writer(tmp_path: Path) -> None:
+    """On SQLite every writing transaction takes the write lock when it begins; the check of a
+    token (on every request) reads in a session that does not, so it never queues behind a
+    writer (it did, and that was the latency tail of every authenticated request)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'records.sqlite3'}")
+    try:
+        upgrade(engine)
+        with make_sessionmaker(engine)() as session:
+            add_user(session, "anna", "lab", PASSWORD)
+            token = create_token(session, "anna").token
+            session.commit()
+        found: list[object] = []
+        with make_sessionmaker(engine)() as writer:
+            writer.execute(select(ApiToken))  # BEGIN IMMEDIATE: the writer holds the lock
+            reader = threading.Thread(
+                target=lambda: found.append(
+                    user_for_token(make_read_sessionmaker(engine)(), token)
+                ),
+                daemon=True,
+            )
+            reader.start()
+            reader.join(timeout=5)  # a locking reader would wait the 30 s busy timeout
+            assert not reader.is_alive() and found and found[0] is not None
+            writer.rollback()
     finally:
         engine.dispose()

@@ -29,10 +29,12 @@ from cobalamin.errors import InputError
 
 __all__ = [
     "DATABASE_URL_ENV",
+    "READ_ONLY",
     "database_url",
     "default_sqlite_path",
     "describe_url",
     "make_engine",
+    "make_read_sessionmaker",
     "make_sessionmaker",
 ]
 
@@ -93,8 +95,15 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# An execution option: this engine view only reads, so its transactions need no write lock.
+READ_ONLY = "cobalamin_read_only"
+
+
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A writer takes the lock when it begins, so two writers never deadlock on an upgrade; a
+    # reader (the sign-in check on every request) begins deferred and, under WAL, never waits.
+    deferred = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -114,3 +123,9 @@ def make_engine(url: str) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that only read (checking a token or a session cookie): on SQLite they do not
+    take the write lock, so they never queue behind, or hold up, the writers."""
+    return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)

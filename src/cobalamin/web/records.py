@@ -26,7 +26,12 @@ from cobalamin.defaults import default_knowledge
 from cobalamin.errors import KnowledgeError
 from cobalamin.knowledge.registry import Knowledge
 from cobalamin.knowledge.texts import Texts
-from cobalamin.storage.database import database_url, make_engine, make_sessionmaker
+from cobalamin.storage.database import (
+    database_url,
+    make_engine,
+    make_read_sessionmaker,
+    make_sessionmaker,
+)
 from cobalamin.storage.migrate import upgrade
 from cobalamin.storage.response import load_criteria
 from cobalamin.units import to_canonical
@@ -131,7 +136,7 @@ class RequireLogin:
     @staticmethod
     def _signed_in(request: Request) -> bool:
         context = request.app.state.records
-        with context.sessions() as session:
+        with context.read_sessions() as session:
             return auth.authenticate(request, session) is not None
 
 
@@ -179,6 +184,7 @@ def install_records(
         settings=chosen,
         engine=engine,
         sessions=make_sessionmaker(engine),
+        read_sessions=make_read_sessionmaker(engine),
         knowledge=knowledge,
         texts=Texts.load(TEMPLATES / "texts.yaml"),
         criteria=load_criteria(),

@@ -91,6 +91,7 @@ class RecordsContext:
     settings: RecordsSettings
     engine: Engine
     sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]  # for checks that only read (who is signed in)
     knowledge: Knowledge
     texts: Texts
     criteria: ResponseCriteria

@@ -31,7 +31,7 @@ def signed_in_user(request: Request) -> auth.Principal | None:
     """The web app's "who is asking" hook, answered by the records' sessions and tokens."""
     if getattr(request.app.state, "records", None) is None:
         return None
-    with records_context(request).sessions() as session:
+    with records_context(request).read_sessions() as session:
         return auth.authenticate(request, session)
 
 
