@@ -26,7 +26,7 @@ Nothing here knows a particular pack: everything follows from the model and the 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, reduce
 from typing import Any
@@ -89,6 +89,9 @@ class CompiledPack:
     pack: Pack  # the pipeline's tables: the pack's, then the safety tables (alerts only)
     alerts: AlertCatalogue
     pack_sha256: str
+    # (table position, rule index) of every rule that can fire on some row; the others were
+    # decided against by the file's constant facts and drop out of the signature lookups
+    can_fire: frozenset[tuple[int, int]] = frozenset()
 
     @cached_property
     def polars_outputs(self) -> list[pl.Expr] | None:
@@ -230,6 +233,21 @@ def _first_chain(conditions: Sequence[Cond]) -> int | nw.Expr:
     return chain.otherwise(nw.lit(otherwise))
 
 
+def _may_fire(conditions: Sequence[Cond], hit_policy: str) -> list[int]:
+    """The rules that fire on some row: not decided against, and (first hit) not behind a rule
+    that always holds."""
+    if hit_policy == "collect":
+        return [i for i, c in enumerate(conditions) if c is not False]
+    possible = []
+    for index, condition in enumerate(conditions):
+        if condition is False:
+            continue
+        possible.append(index)
+        if condition is True:
+            break
+    return possible
+
+
 def _by_value(table: Table, name: str) -> dict[str | bool, list[int]]:
     by_value: dict[str | bool, list[int]] = {}
     for index, rule in enumerate(table.rules):
@@ -362,12 +380,14 @@ def compile_pack(
     produced: Produced = {}
     decided: dict[str, int] = {}  # table id -> the rule index every row gets
     stages: list[tuple[tuple[str, nw.Expr], ...]] = []
+    can_fire: set[tuple[int, int]] = set()
     for position, table in enumerate(pack.tables):
         if position == boundary:  # safety rules see the pack's conclusions, nothing else
             produced = {k: v for k, v in produced.items() if k in SAFETY_READS}
         conditions = [
             _rule_condition(rule, produced, decided, constants, facts) for rule in table.rules
         ]
+        can_fire.update((position, i) for i in _may_fire(conditions, table.hit_policy))
         if table.hit_policy == "collect":
             stages.append(
                 tuple((_hit_column(table, i), _as_expr(c)) for i, c in enumerate(conditions))
@@ -399,8 +419,9 @@ def compile_pack(
         ("censored", nw.lit("")),
     )
     return CompiledPack(
-        pack.id, tuple(stages), outputs_exprs, pack.reads, pack, knowledge.alerts, own.sha256
-    )
+        pack.id, tuple(stages), outputs_exprs, pack.reads, pack, knowledge.alerts, own.sha256,
+        frozenset(can_fire),
+    )  # fmt: skip
 
 
 def apply(
@@ -454,10 +475,17 @@ def reference_outputs(
     }
 
 
-def _dims(pack: Pack, relevant: Callable[[Rule], bool], tests: Sequence[str]) -> list[_Dim]:
+def _dims(
+    pack: Pack,
+    relevant: Callable[[Rule], bool],
+    tests: Sequence[str],
+    can_fire: Collection[tuple[int, int]],
+) -> list[_Dim]:
     dims: list[_Dim] = []
     for t_index, table in enumerate(pack.tables):
-        rules = [i for i, rule in enumerate(table.rules) if relevant(rule)]
+        rules = [
+            i for i, rule in enumerate(table.rules) if relevant(rule) and (t_index, i) in can_fire
+        ]
         if table.hit_policy == "collect":
             dims.extend(
                 _Dim(_hit_column(table, i), "hit", (None, ((t_index, i),)), {}) for i in rules
@@ -620,6 +648,8 @@ def polars_outputs(compiled: CompiledPack) -> list[pl.Expr] | None:
     catalogue = compiled.alerts
     for t_index, table in enumerate(pack.tables):
         for r_index, rule in enumerate(table.rules):
+            if (t_index, r_index) not in compiled.can_fire:
+                continue  # decided against on every row: it can place no item
             seen: set[str] = set()
             for within, test in enumerate(rule.next_tests):
                 mention = ((t_index, r_index, within), table, r_index)
@@ -642,7 +672,7 @@ def polars_outputs(compiled: CompiledPack) -> list[pl.Expr] | None:
     exprs["alerts"] = alert_lookup["items"] if alert_lookup else empty
     counts = {_index_column(t): len(t.rules) for t in pack.tables}
     for output in ("comment_en", "comment_nl"):
-        dims = _dims(pack, lambda r: r.finding is not None, ())
+        dims = _dims(pack, lambda r: r.finding is not None, (), compiled.can_fire)
         found = _lookup(pack, dims, output, counts, compiled.alerts)
         if found is None:
             return None
@@ -660,9 +690,11 @@ def polars_outputs(compiled: CompiledPack) -> list[pl.Expr] | None:
             labels = [NO_RULE] + [str(v) for v in values]
             exprs[name] = _gather(labels, index, pl.Enum(sorted(set(labels))))
     exprs["cb12"] = pl.col("_cb12")
-    exprs["pack_sha256"] = pl.lit(compiled.pack_sha256)
-    exprs["engine_version"] = pl.lit(ENGINE_VERSION)
-    exprs["censored"] = pl.lit("", dtype=pl.Enum([""]))  # dictionary-encoded, like the others
+    # constants, dictionary-encoded like the other text columns: as plain strings they were
+    # 64 bytes a row for the sha256 alone, and writing them took longer than the whole pack
+    exprs["pack_sha256"] = pl.lit(compiled.pack_sha256, dtype=pl.Enum([compiled.pack_sha256]))
+    exprs["engine_version"] = pl.lit(ENGINE_VERSION, dtype=pl.Enum([ENGINE_VERSION]))
+    exprs["censored"] = pl.lit("", dtype=pl.Enum([""]))
     return [exprs[name].alias(name) for name in OUTPUT_COLUMNS]
 
 
