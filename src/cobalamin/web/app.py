@@ -10,7 +10,6 @@ anywhere but this server.
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -132,10 +131,6 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Everything loaded by now (modules, the knowledge) lives as long as the server: keep it
-        # out of the cyclic garbage collector's full passes, whose pauses are the latency tail.
-        gc.collect()
-        gc.freeze()
         yield
         app.state.jobs.shutdown()
 
