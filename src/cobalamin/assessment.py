@@ -1,4 +1,4 @@
-"""The Assessment: what ``assess`` returns, and its JSON form (DESIGN.md "The contract").
+"""The Assessment: what ``assess`` returns, and its JSON form (the contract; README, "Input and output").
 
 Every finding, next test and alert carries the bibliography ids it rests on (``source_id``, the
 first, and ``source_ids``, all of them) and a readable citation with each source's address

@@ -226,7 +226,7 @@ def parse_results(
 
 
 def parse_case(data: Any, analytes: AnalyteCatalogue, vocabulary: Vocabulary) -> Case:
-    """A validated, normalised Case from JSON-like data (see DESIGN.md, "The contract")."""
+    """A validated, normalised Case from JSON-like data (the case contract; README, "Input and output")."""
     if not isinstance(data, dict):
         raise InputError("case", "must be a JSON object with 'person' and 'results'")
     unknown = set(data) - {"person", "results", "date"}

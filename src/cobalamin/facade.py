@@ -72,7 +72,7 @@ def pack_ids(knowledge: Knowledge | None = None) -> list[str]:
 
 
 def parse_case(data: Any, knowledge: Knowledge | None = None) -> Case:
-    """A validated, normalised Case from JSON-like data (the contract in DESIGN.md)."""
+    """A validated, normalised Case from JSON-like data (the case contract; README, "Input and output")."""
     k = _k(knowledge)
     return _parse_case(data, k.analytes, k.vocabulary)
 

@@ -1,6 +1,6 @@
 """What every command shares: reading JSON input, output formats, errors and exit codes.
 
-Exit codes (DESIGN.md): 0 done, 2 bad input (one line on stderr naming the field), 1 internal
+Exit codes (the contract): 0 done, 2 bad input (one line on stderr naming the field), 1 internal
 error (one line on stderr, never a traceback).
 """
 

@@ -1,5 +1,5 @@
 """An R4 Bundle in: the Patient, the Observations coded in LOINC, and context (medications,
-conditions) read into the case contract (DESIGN.md "The contract").
+conditions) read into the case contract (README, "Input and output").
 
 - A Bundle, or a ``Parameters`` whose ``resource`` parameter holds the Bundle, is accepted.
 - Observations: the LOINC code picks the test through the analyte catalogue

@@ -133,7 +133,7 @@ def _advice(
 def intake(
     diary: Any, knowledge: Knowledge, person: Any = None, *, authority: str | None = None
 ) -> IntakeResult:
-    """The public intake estimate: a diary (DESIGN.md) -> :class:`IntakeResult`.
+    """The public intake estimate: a diary (docs/intake-and-model.md) -> :class:`IntakeResult`.
 
     ``diary`` is the JSON object ``{"person": ..., "meals": [...]}``; a ``person`` argument
     (dict or Person) overrides the diary's person.

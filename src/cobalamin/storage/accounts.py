@@ -43,8 +43,8 @@ __all__ = [
 
 ROLES = ("clinician", "lab", "admin")
 TOKEN_PREFIX = "cbl"
-# NIST SP 800-63B-4 §3.1.1.2: a password used as the only authentication factor must be at
-# least 15 characters long (8 when it is one factor of several).
+# A password used as the only authentication factor is at least 15 characters long (8 when it
+# is one factor of several): bibliography id nist-sp-800-63b-4 (data/sources.yaml).
 MIN_PASSWORD_LENGTH = 15
 _hasher = PasswordHasher()  # argon2id with argon2-cffi's RFC 9106 low-memory profile
 _UNKNOWN_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))

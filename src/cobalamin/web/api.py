@@ -84,7 +84,7 @@ class AlertOut(_Open):
 
 
 class AssessmentOut(_Open):
-    """The contract's output (DESIGN.md), as ``cobalamin assess --format json``."""
+    """The contract's output, as ``cobalamin assess --format json``."""
 
     pack: str
     pack_sha256: str
@@ -133,7 +133,7 @@ CASE_EXAMPLE = {
 CaseBody = Annotated[
     Any,
     Body(
-        description="A case: {person, results, date} as in DESIGN.md (the CLI's case JSON).",
+        description="A case: {person, results, date}, the CLI's case JSON.",
         examples=[CASE_EXAMPLE],
     ),
 ]
