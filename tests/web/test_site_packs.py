@@ -5,14 +5,17 @@ as 422, stored in the server's site pack folder, never taking a built-in pack's 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from cobalamin.storage.accounts import add_user, create_token
+from cobalamin.storage.models import AuditEntry
 from cobalamin.web.server import build_app
 from cobalamin.web.settings import Settings
 
@@ -145,3 +148,19 @@ def test_the_page_takes_an_upload_with_csrf_and_shows_the_loaders_errors(site: S
 def test_the_page_is_for_admins(site: Site) -> None:
     _sign_in(site.client, "clinician")
     assert site.client.get("/admin/packs").status_code == 403
+
+
+def test_every_stored_pack_is_in_the_audit_log(site: Site) -> None:
+    """A site pack changes every interpretation made with it: who stored which file."""
+    stored = site.client.post("/api/v1/site-packs", content=EXAMPLE, headers=site.bearer("admin"))
+    assert stored.status_code == 201, stored.text
+    refused = site.client.post("/api/v1/site-packs", content="id: [", headers=site.bearer("admin"))
+    assert refused.status_code == 422
+    app = site.client.app
+    with app.state.records.sessions() as session:  # type: ignore[attr-defined]
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "site_pack.upload")
+        ).all()
+    assert [(e.user_name, e.detail) for e in entries] == [
+        ("admin", {"pack": "example-site", "sha256": hashlib.sha256(EXAMPLE.encode()).hexdigest()})
+    ]

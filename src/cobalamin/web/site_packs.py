@@ -15,6 +15,7 @@ then is the file written, as ``<id>.yaml``, and the live registry rescanned.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import tempfile
@@ -24,6 +25,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -31,10 +33,11 @@ from cobalamin.errors import InputError, KnowledgeError
 from cobalamin.knowledge.packs import PackRegistry
 from cobalamin.knowledge.registry import Knowledge
 from cobalamin.knowledge.sources import fast_yaml_document
+from cobalamin.storage.audit import record
 from cobalamin.web.access import current_user
 from cobalamin.web.api import ErrorResponse
 from cobalamin.web.app import input_error_body
-from cobalamin.web.auth import LoginRequired, Principal, check_csrf, require_role
+from cobalamin.web.auth import DbSession, LoginRequired, Principal, check_csrf, require_role
 from cobalamin.web.forms import FormState
 from cobalamin.web.limits import human_bytes
 from cobalamin.web.pages import render
@@ -144,6 +147,13 @@ def page_admin(request: Request) -> Principal:
 PageAdmin = Annotated[Principal, Depends(page_admin)]
 
 
+def _audit_upload(session: Session, who: Principal, pack_id: str, data: bytes) -> None:
+    """A stored pack changes every interpretation made with it: who stored which file."""
+    record(session, who.actor, "site_pack.upload", pack=pack_id,
+           sha256=hashlib.sha256(data).hexdigest())  # fmt: skip
+    session.commit()
+
+
 @api_router.post(
     "/site-packs",
     status_code=201,
@@ -160,7 +170,7 @@ PageAdmin = Annotated[Principal, Depends(page_admin)]
         422: {"model": ErrorResponse, "description": "The loader's errors: file, line, field."},
     },
 )
-async def upload_site_pack(request: Request, who: Admin) -> Response:
+async def upload_site_pack(request: Request, who: Admin, session: DbSession) -> Response:
     """Store a site pack (admins): the YAML file as the body."""
     settings = _settings(request)
     data = await request.body()
@@ -175,6 +185,7 @@ async def upload_site_pack(request: Request, who: Admin) -> Response:
         )
     except (InputError, KnowledgeError) as exc:
         return JSONResponse(input_error_body(exc), status_code=422)
+    await run_in_threadpool(_audit_upload, session, who, pack_id, data)
     return JSONResponse({"id": pack_id}, status_code=201)
 
 
@@ -188,7 +199,9 @@ def site_packs_page(request: Request, who: PageAdmin) -> HTMLResponse:
 
 
 @page_router.post("/admin/packs", response_model=None)
-async def site_packs_upload(request: Request, who: PageAdmin) -> HTMLResponse | RedirectResponse:
+async def site_packs_upload(
+    request: Request, who: PageAdmin, session: DbSession
+) -> HTMLResponse | RedirectResponse:
     form = await request.form()
     token = form.get("csrf_token")
     check_csrf(who, token if isinstance(token, str) else None)
@@ -212,4 +225,5 @@ async def site_packs_upload(request: Request, who: PageAdmin) -> HTMLResponse | 
         state.errors["file"] = str(exc)
         context = {"site_packs": _site_packs(request), "state": state, "uploaded": None}
         return render(request, "site_packs.html", context, 422)
+    await run_in_threadpool(_audit_upload, session, who, pack_id, data)
     return RedirectResponse(f"/admin/packs?uploaded={pack_id}", status_code=303)
