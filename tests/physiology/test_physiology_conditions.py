@@ -40,3 +40,24 @@ def test_unmodelled_conditions_are_reported_in_both_languages(condition: str) ->
     assert en != nl
     # not modelled means: no effect on absorption
     assert result.modifier.s_if == 1.0 and result.modifier.food_release == 1.0
+
+
+@pytest.mark.parametrize("form", ["cyanocobalamin", "hydroxocobalamin", "methylcobalamin"])
+def test_oral_supplement_form_is_said_to_be_not_distinguished(form: str) -> None:
+    # Greibe 2018 (CobaSorb): cyanocobalamin raised holoTC more than twice as much as
+    # hydroxocobalamin over 2 days; the model absorbs and distributes every oral form alike,
+    # so a scenario with an oral supplement says so, and the form changes nothing
+    scenario = {"supplements": [{"dose_ug": 50, "form": form}], "days": 10}
+    result = simulate(scenario)
+    en, nl = result.to_dict("en")["notes"], result.to_dict("nl")["notes"]
+    assert any(n.startswith("oral_form:") and "Greibe" in n for n in en)
+    assert any(n.startswith("oral_form:") and "cyanocobalamine" in n for n in nl)
+    cyano = simulate({**scenario, "supplements": [{"dose_ug": 50}]}).to_dict()
+    assert result.to_dict()["holotc_pmol_l"] == cyano["holotc_pmol_l"]
+
+
+def test_no_oral_form_note_without_an_oral_supplement() -> None:
+    injected = {"injections": [{"day": 0, "dose_ug": 1000}], "days": 10}
+    for scenario in ({"days": 10}, injected):
+        notes = simulate(scenario).to_dict("en")["notes"]
+        assert not any(n.startswith("oral_form:") for n in notes)

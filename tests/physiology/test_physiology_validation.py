@@ -21,6 +21,7 @@ PASSING = {
     "3",
     "4",
     "5",
+    "6",
     "7",
     "8",
     "9",
@@ -48,10 +49,7 @@ PASSING = {
     "32",
     "33",
 }
-# 6 (CobaSorb holoTC rise): +17 pmol/L at 9 µg against 30 ± 40 % since the crystalline curve
-# is fitted to Adams 1971 only (the unidentified dose-fraction compilation that held it up at
-# 10 µg was removed)
-KNOWN_FAILING = {"6"}
+KNOWN_FAILING: set[str] = set()
 NOT_EVALUATED = {"14", "27", "29"}
 # every numbered point of the validation list (physiology notes s4), plus 31-33 added with
 # issue 15 (long-term vegans, metformin, total gastrectomy)

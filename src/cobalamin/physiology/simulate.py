@@ -188,10 +188,20 @@ def prepare(
         cell0,
         coef,
         tuple(events),
-        not_modelled_notes(person, params),
+        _notes(scenario, params),
         modifier,
         start,
     )
+
+
+def _notes(scenario: Scenario, params: Parameters) -> dict[str, list[str]]:
+    """What the model leaves out for this scenario: the person's unmodelled conditions, and the
+    form of oral supplements (the model does not tell the forms apart)."""
+    notes = not_modelled_notes(scenario.person, params)
+    if any(s.route == "oral" for s in scenario.supplements):
+        for lang in notes:
+            notes[lang].append(f"oral_form: {params.not_modelled['oral_form'].get(lang)}")
+    return notes
 
 
 def _with_stores(
