@@ -144,3 +144,46 @@ def test_limits_come_from_the_environment() -> None:
 
     with pytest.raises(InputError, match="COBALAMIN_LOGIN_ATTEMPTS"):
         Settings.from_env({"COBALAMIN_LOGIN_ATTEMPTS": "many"})
+
+
+@pytest.fixture
+def counted_simulate(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    calls: list[Any] = []
+    real = api.simulate
+
+    def counting(scenario: Any) -> Any:
+        calls.append(scenario)
+        return real(scenario)
+
+    monkeypatch.setattr(api, "simulate", counting)
+    return calls
+
+
+def test_a_simulation_larger_than_the_budget_is_refused_before_any_work(
+    tmp_path: Path, counted_simulate: list[Any]
+) -> None:
+    settings = Settings(data_dir=tmp_path, simulation_max_person_days=10_000)
+    with TestClient(create_app(settings, default_knowledge())) as client:
+        crowd = {"days": 100, "population": {"n": 101}}
+        answer = client.post("/api/v1/simulate", json=crowd)
+        assert answer.status_code == 422
+        error = answer.json()["detail"][0]
+        assert error["loc"] == ["population.n"]
+        assert "101 people x 100 days" in error["msg"]
+        assert "10,000" in error["allowed"]
+        long_life = client.post("/api/v1/simulate", json={"days": 10_001})
+        assert long_life.status_code == 422
+        assert long_life.json()["detail"][0]["loc"] == ["days"]
+        assert counted_simulate == []  # nothing was computed
+        # at the budget, and a scenario the parser refuses for its own reason, go through
+        at_limit = client.post("/api/v1/simulate", json={"days": 100, "population": {"n": 100}})
+        assert at_limit.status_code == 200
+        bad = client.post("/api/v1/simulate", json={"days": "many", "population": {"n": 10**9}})
+        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["days"]
+        assert len(counted_simulate) == 2
+
+
+def test_the_simulation_budget_comes_from_the_environment() -> None:
+    env = {"COBALAMIN_SIMULATION_MAX_PERSON_DAYS": "5000"}
+    assert Settings.from_env(env).simulation_max_person_days == 5000
+    assert Settings().simulation_max_person_days == 100_000_000

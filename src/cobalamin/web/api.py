@@ -36,7 +36,9 @@ from cobalamin.web.calculators import (
     screen_dict,
     workup_dict,
 )
+from cobalamin.web.limits import check_simulation_size
 from cobalamin.web.responses import ErrorItem, problems
+from cobalamin.web.settings import Settings
 
 __all__ = ["ERRORS", "ErrorResponse", "router"]
 
@@ -269,6 +271,7 @@ def foods_route(
 
 @open_router.post("/simulate", response_model=None)
 def simulate_route(
+    request: Request,
     scenario: Annotated[
         Any,
         Body(
@@ -279,7 +282,10 @@ def simulate_route(
         ),
     ],
 ) -> dict[str, Any]:
-    """Stores and markers over time (``cobalamin simulate --format json``)."""
+    """Stores and markers over time (``cobalamin simulate --format json``); at most the
+    server's ``simulation_max_person_days`` (people x days) per request."""
+    settings: Settings = request.app.state.settings
+    check_simulation_size(scenario, settings.simulation_max_person_days)
     return simulate(scenario).to_dict()
 
 

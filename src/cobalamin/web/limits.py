@@ -24,7 +24,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit", "TimeLimit", "body_limit_for", "human_bytes"]
+from cobalamin.errors import InputError
+
+__all__ = ["BodyLimit", "TimeLimit", "body_limit_for", "check_simulation_size", "human_bytes"]
 
 Respond = Callable[[Request, int, str, dict[str, str]], Response]
 
@@ -166,3 +168,27 @@ def _forget(tasks: set[asyncio.Task[Any]]) -> Callable[[asyncio.Task[Any]], None
             task.exception()  # retrieved, so asyncio does not log it with the request's data
 
     return done
+
+
+def check_simulation_size(scenario: Any, max_person_days: int) -> None:
+    """Refuse a store-model scenario of more people x days than one request may compute.
+
+    The time limit answers 503 but cannot stop the calculation's thread, so work that could
+    never finish in time is refused before it starts (422 naming the field). A scenario the
+    parser would refuse anyway is left to the parser and its message."""
+    if not isinstance(scenario, dict):
+        return
+    days, population = scenario.get("days"), scenario.get("population")
+    people = population.get("n", 1) if isinstance(population, dict) else 1
+    if not (isinstance(days, int) and isinstance(people, int)):
+        return  # not numbers (or booleans): the parser names the field
+    if isinstance(days, bool) or isinstance(people, bool) or days < 1 or people < 1:
+        return
+    if days * people > max_person_days:
+        field = "population.n" if isinstance(population, dict) else "days"
+        raise InputError(
+            field,
+            f"{people:,} people x {days:,} days is more than this server simulates in one "
+            f"request; run it with `cobalamin simulate`",
+            f"people x days up to {max_person_days:,}",
+        )

@@ -36,6 +36,7 @@ _NUMBERS: dict[str, type[int] | type[float]] = {
     "lab_max_upload_bytes": int,
     "site_pack_max_bytes": int,
     "request_timeout_seconds": float,
+    "simulation_max_person_days": int,
     "login_attempts": int,
     "login_window_seconds": float,
     "token_failures": int,
@@ -76,6 +77,9 @@ class Settings:
     lab_max_upload_bytes: int = 512 * 1024 * 1024
     site_pack_max_bytes: int = 256 * 1024
     request_timeout_seconds: float = 30.0
+    # A store-model request simulates at most this many person-days: about 15 s on the numpy
+    # path (fewer than 20,000 people) on a 2-core machine, about 1 s on the compiled one.
+    simulation_max_person_days: int = 100_000_000
     # Rate limits per client address (cobalamin conventions): sign-in attempts, and failed
     # bearer tokens or CDS JWTs, each in a sliding window.
     login_attempts: int = 10
