@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cobalamin.cli.common import handle_errors
+from cobalamin.cli.common import Format, handle_errors, print_json
 from cobalamin.errors import InputError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+    from cobalamin.storage.audit import Actor
 
 __all__ = ["register"]
 
@@ -31,6 +33,7 @@ DbOption = Annotated[
     ),
 ]
 ROLE_HELP = "clinician, lab or admin"
+NameArgument = Annotated[str, typer.Argument(help="The account name (see `users list`).")]
 
 
 def _engine(db: str | None) -> Engine:
@@ -64,6 +67,17 @@ def _password() -> str:
             raise InputError("password", "the two passwords differ")
         return first
     return sys.stdin.readline().rstrip("\r\n")
+
+
+def _sessions(count: int) -> str:
+    return f"{count} session{'' if count == 1 else 's'}"
+
+
+def _cli_actor() -> Actor:
+    """The command line as the audit log's actor (no signed-in user)."""
+    from cobalamin.storage.audit import Actor
+
+    return Actor(None, None, "", "cli")
 
 
 def register(app: typer.Typer) -> None:
@@ -145,7 +159,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Add a user; the password is read from standard input."""
         from cobalamin.storage.accounts import add_user
-        from cobalamin.storage.audit import Actor, record
+        from cobalamin.storage.audit import record
         from cobalamin.storage.database import make_sessionmaker
 
         password = None if sso_only else _password()
@@ -153,13 +167,124 @@ def register(app: typer.Typer) -> None:
         try:
             with make_sessionmaker(engine)() as session:
                 user = add_user(session, name, role, password)
-                record(
-                    session, Actor(None, None, "", "cli"), "user.add", user_id=user.id, role=role
-                )
+                record(session, _cli_actor(), "user.add", user_id=user.id, role=role)
                 session.commit()
         finally:
             engine.dispose()
         typer.echo(f"user {name} added ({role})")
+
+    @users_app.command("list")
+    @handle_errors
+    def users_list(
+        db: DbOption = None,
+        output: Annotated[
+            Format, typer.Option("--format", help="text (a table) or json.")
+        ] = Format.text,
+    ) -> None:
+        """Every account: name, role, active or disabled, password or single sign-on only."""
+        from cobalamin.storage.accounts import list_users
+        from cobalamin.storage.audit import record
+        from cobalamin.storage.database import make_sessionmaker
+
+        engine = _ready(db)
+        try:
+            with make_sessionmaker(engine)() as session:
+                rows = [
+                    {
+                        "name": user.name,
+                        "role": user.role,
+                        "state": "disabled" if user.disabled else "active",
+                        "sign_in": "password" if user.password_hash else "sso-only",
+                    }
+                    for user in list_users(session)
+                ]
+                record(session, _cli_actor(), "user.list", count=len(rows))
+                session.commit()
+        finally:
+            engine.dispose()
+        if output is Format.json:
+            print_json({"users": rows})
+            return
+        if not rows:
+            typer.echo("no users yet: add one with `cobalamin users add NAME --role ROLE`")
+            return
+        columns = ("name", "role", "state", "sign_in")
+        widths = [max(len(c), *(len(r[c]) for r in rows)) for c in columns]
+        for line in ({c: c.replace("_", "-") for c in columns}, *rows):
+            typer.echo(
+                "  ".join(line[c].ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()
+            )
+
+    @users_app.command("set-password")
+    @handle_errors
+    def users_set_password(name: NameArgument, db: DbOption = None) -> None:
+        """Set a user's password (read from standard input, as for `users add`); every
+        session of the user ends, so they sign in again with the new password."""
+        from cobalamin.storage.accounts import named_user, set_password
+        from cobalamin.storage.audit import record
+        from cobalamin.storage.database import make_sessionmaker
+
+        engine = _ready(db)
+        try:
+            with make_sessionmaker(engine)() as session:
+                named_user(session, name)  # an unknown name fails before the prompt
+                session.rollback()  # hold no lock while the password is typed
+                password = _password()
+                user = named_user(session, name)
+                ended = set_password(session, user, password)
+                record(
+                    session, _cli_actor(), "user.password", user_id=user.id, sessions_ended=ended
+                )
+                session.commit()
+        finally:
+            engine.dispose()
+        typer.echo(f"password of {user.name} set; {_sessions(ended)} ended")
+
+    def _set_disabled(name: str, db: str | None, disabled: bool) -> None:
+        from cobalamin.storage.accounts import named_user, set_disabled
+        from cobalamin.storage.audit import record
+        from cobalamin.storage.database import make_sessionmaker
+
+        action = "disabled" if disabled else "enabled"
+        engine = _ready(db)
+        try:
+            with make_sessionmaker(engine)() as session:
+                user = named_user(session, name)
+                changed = user.disabled != disabled
+                ended = set_disabled(session, user, disabled)
+                record(
+                    session,
+                    _cli_actor(),
+                    "user.disable" if disabled else "user.enable",
+                    user_id=user.id,
+                    changed=changed,
+                    sessions_ended=ended,
+                )
+                session.commit()
+        finally:
+            engine.dispose()
+        if not changed:
+            typer.echo(f"user {user.name} was already {action}")
+        elif disabled:
+            typer.echo(
+                f"user {user.name} disabled: no sign-in, no bearer token; {_sessions(ended)} ended"
+            )
+        else:
+            typer.echo(f"user {user.name} enabled")
+
+    @users_app.command("disable")
+    @handle_errors
+    def users_disable(name: NameArgument, db: DbOption = None) -> None:
+        """Disable an account at once: no sign-in (password or single sign-on), its sessions
+        end and its bearer tokens are refused while it is disabled."""
+        _set_disabled(name, db, True)
+
+    @users_app.command("enable")
+    @handle_errors
+    def users_enable(name: NameArgument, db: DbOption = None) -> None:
+        """Enable a disabled account again (its ended sessions stay ended; its tokens that
+        were not revoked work again)."""
+        _set_disabled(name, db, False)
 
     @tokens_app.command("create")
     @handle_errors
@@ -169,14 +294,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Create a bearer token; it is printed once, as the last line, and stored only hashed."""
         from cobalamin.storage.accounts import create_token
-        from cobalamin.storage.audit import Actor, record
+        from cobalamin.storage.audit import record
         from cobalamin.storage.database import make_sessionmaker
 
         engine = _ready(db)
         try:
             with make_sessionmaker(engine)() as session:
                 issued = create_token(session, name)
-                record(session, Actor(None, None, "", "cli"), "token.create", token=issued.id)
+                record(session, _cli_actor(), "token.create", token=issued.id)
                 session.commit()
         finally:
             engine.dispose()
@@ -191,7 +316,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Revoke a token at once."""
         from cobalamin.storage.accounts import revoke_token, token_id_of
-        from cobalamin.storage.audit import Actor, record
+        from cobalamin.storage.audit import record
         from cobalamin.storage.database import make_sessionmaker
 
         engine = _ready(db)
@@ -201,7 +326,7 @@ def register(app: typer.Typer) -> None:
                     raise InputError("token_id", "no such token")
                 record(
                     session,
-                    Actor(None, None, "", "cli"),
+                    _cli_actor(),
                     "token.revoke",
                     token=token_id_of(token_id),
                 )

@@ -31,9 +31,14 @@ __all__ = [
     "check_password",
     "create_token",
     "create_web_session",
+    "end_user_sessions",
     "end_web_session",
     "find_user",
+    "list_users",
+    "named_user",
+    "password_matches",
     "revoke_token",
+    "set_disabled",
     "set_password",
     "sso_user",
     "token_id_of",
@@ -56,6 +61,19 @@ def _sha256(value: str) -> str:
 
 def find_user(session: Session, name: str) -> User | None:
     return session.scalars(select(User).where(User.name == name)).first()
+
+
+def named_user(session: Session, name: str) -> User:
+    """The user called ``name``; InputError naming the field ``name`` when there is none."""
+    user = find_user(session, name.strip())
+    if user is None:
+        raise InputError("name", f"no user {name.strip()!r}", "a name listed by `users list`")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    """Every account, by name."""
+    return list(session.scalars(select(User).order_by(User.name)))
 
 
 def _checked_password(password: str) -> str:
@@ -88,8 +106,45 @@ def add_user(session: Session, name: str, role: str, password: str | None) -> Us
     return user
 
 
-def set_password(session: Session, user: User, password: str) -> None:
+def end_user_sessions(session: Session, user: User, keep_cookie: str | None = None) -> int:
+    """Sign the user out everywhere (but for the session of ``keep_cookie``); how many ended."""
+    query = select(WebSession).where(WebSession.user_id == user.id)
+    if keep_cookie:
+        query = query.where(WebSession.id != _sha256(keep_cookie))
+    ended = list(session.scalars(query))
+    for found in ended:
+        session.delete(found)
+    session.flush()
+    return len(ended)
+
+
+def set_password(
+    session: Session, user: User, password: str, keep_cookie: str | None = None
+) -> int:
+    """A new password (the same rules as ``add_user``); every other session of the user ends
+    (all of them without ``keep_cookie``). The number of sessions ended."""
     user.password_hash = _checked_password(password)
+    session.flush()
+    return end_user_sessions(session, user, keep_cookie)
+
+
+def set_disabled(session: Session, user: User, disabled: bool) -> int:
+    """Disable or enable an account. A disabled user cannot sign in (password or single
+    sign-on), and their bearer tokens and sessions are refused: every check reads the flag.
+    Disabling also deletes their sessions, so enabling again does not bring them back.
+    The number of sessions ended."""
+    user.disabled = disabled
+    session.flush()
+    return end_user_sessions(session, user) if disabled else 0
+
+
+def password_matches(user: User, password: str) -> bool:
+    """Whether ``password`` is the user's (False for an account without a password)."""
+    try:
+        _hasher.verify(user.password_hash or _UNKNOWN_USER_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return user.password_hash is not None
 
 
 def check_password(session: Session, name: str, password: str) -> User | None:

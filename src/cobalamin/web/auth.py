@@ -57,11 +57,14 @@ __all__ = [
     "LoginRequired",
     "OidcClient",
     "Principal",
+    "SignInLimit",
     "api_principal",
     "authenticate",
     "check_csrf",
+    "count_failed_sign_in",
     "csrf_protected",
     "db_session",
+    "limit_sign_in",
     "login_redirect",
     "page_principal",
     "require_page_role",
@@ -202,6 +205,8 @@ def limit_sign_in(request: Request) -> None:
 
 
 def count_failed_sign_in(request: Request) -> None:
+    """One failed attempt for the address (a wrong password, a refused sign-on, a wrong
+    current password on the password page)."""
     rate_limits(request).login.hit("login:" + client_address(request))
 
 
