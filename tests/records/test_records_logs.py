@@ -17,6 +17,8 @@ OTHER_IDENTIFIER = "ZXQ-IDENT-4471"
 NAME = "Quintessa Marlowe"
 BIRTH_DATE = "1943-11-27"
 PASSWORD = "correct horse battery staple quintessa"
+NEW_PASSWORD = "quintessa's second passphrase 40913"
+WRONG_PASSWORD = "a guessed passphrase for quill 27"
 
 
 def _cli(db_url: str, *args: str, stdin: str = "") -> str:
@@ -93,6 +95,22 @@ def test_no_personal_data_in_the_server_logs(db_url: str, tmp_path: Path) -> Non
         )
         assert NAME in web.get(f"/patients/{patient_id}").text
         web.get("/due")
+        # the password page: a wrong current password, then a change
+        for current in (WRONG_PASSWORD, PASSWORD):
+            page = web.get("/account/password")
+            form_csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            assert form_csrf is not None
+            changed = web.post(
+                "/account/password",
+                data={
+                    "csrf_token": form_csrf.group(1),
+                    "current_password": current,
+                    "new_password": NEW_PASSWORD,
+                    "new_password_again": NEW_PASSWORD,
+                },
+            )
+            assert changed.status_code == (401 if current == WRONG_PASSWORD else 200)
+        secrets_seen += [NEW_PASSWORD, WRONG_PASSWORD]
         assert api.delete(f"/api/v1/patients/{patient_id}").status_code == 204
     finally:
         server.stop()
@@ -101,6 +119,7 @@ def test_no_personal_data_in_the_server_logs(db_url: str, tmp_path: Path) -> Non
     assert "GET /api/v1/patients HTTP/1.1" in logs
     assert f"GET /api/v1/patients/{patient_id}/timeline HTTP/1.1" in logs
     assert "POST /patients/search HTTP/1.1" in logs
+    assert "POST /account/password HTTP/1.1" in logs
     for personal in (
         IDENTIFIER,
         OTHER_IDENTIFIER,

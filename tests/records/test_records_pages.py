@@ -90,7 +90,8 @@ def test_every_form_that_changes_data_needs_the_csrf_token(site: RecordsSite) ->
     patient_id = site.patient()
     csrf = site.login()
     seen: set[str] = set()
-    for page in ("/patients", "/patients/new", f"/patients/{patient_id}", "/due"):
+    pages = ("/patients", "/patients/new", f"/patients/{patient_id}", "/due", "/account/password")
+    for page in pages:
         html = site.http.get(page).text
         for action, body in _forms(html):
             assert f'name="csrf_token" value="{csrf}"' in body, (page, action)
@@ -102,6 +103,7 @@ def test_every_form_that_changes_data_needs_the_csrf_token(site: RecordsSite) ->
         f"/patients/{patient_id}/results",
         f"/patients/{patient_id}/plans",
         f"/patients/{patient_id}/doses",
+        "/account/password",
     }
     for action in sorted(seen):
         for token in (None, "wrong"):

@@ -13,7 +13,7 @@ from joserfc.jwk import RSAKey
 from records_helpers import RecordsSite, make_site
 from records_idp import CLIENT_ID, CLIENT_SECRET, Running, StandInIdP
 
-from cobalamin.storage.accounts import add_user
+from cobalamin.storage.accounts import add_user, named_user, set_disabled
 from cobalamin.storage.audit import audit_entries
 
 
@@ -73,6 +73,21 @@ def test_the_link_follows_the_subject_not_the_name(sso_site: RecordsSite, idp: S
     sso_site.http.cookies.clear()
     idp.user = ("sub-9999", "sso-doc")  # another account claiming the linked name
     assert _sign_on(sso_site).status_code == 403
+
+
+def test_a_disabled_user_cannot_sign_on_and_their_session_ends(sso_site: RecordsSite) -> None:
+    assert _sign_on(sso_site).status_code == 303
+    assert sso_site.http.get("/due").status_code == 200
+    with sso_site.context.sessions() as session:
+        set_disabled(session, named_user(session, "sso-doc"), True)
+        session.commit()
+    assert sso_site.http.get("/due", follow_redirects=False).status_code == 303
+    assert _sign_on(sso_site).status_code == 403  # the link to the provider is kept, refused
+    with sso_site.context.sessions() as session:
+        set_disabled(session, named_user(session, "sso-doc"), False)
+        session.commit()
+    assert _sign_on(sso_site).status_code == 303
+    assert "sso-doc" in sso_site.http.get("/due").text
 
 
 def test_unknown_users_and_forgeries_are_refused(sso_site: RecordsSite, idp: StandInIdP) -> None:
