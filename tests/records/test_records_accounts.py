@@ -126,14 +126,21 @@ def test_changing_the_password_ends_other_sessions_and_the_old_password(
     page = site.http.get("/patients")
     assert 'href="/account/password"' in page.text  # linked from the records area
 
+    before = site.http.cookies.get(SESSION_COOKIE)
     answer = _change(site.http, PASSWORD, NEW_PASSWORD)
     assert answer.status_code == 303
     assert answer.headers["location"] == "/account/password?changed=true"
     done = site.http.get(answer.headers["location"])
     assert "Your password has been changed" in done.text
-    # this browser stays signed in; the other one is signed out
+    # this browser stays signed in with a new session id; the old id and the other browser
+    # are signed out
+    after = site.http.cookies.get(SESSION_COOKIE)
+    assert before and after and after != before
     assert site.http.get("/patients").status_code == 200
     assert other.get("/patients", follow_redirects=False).status_code == 303
+    stolen = TestClient(site.app)
+    stolen.cookies.set(SESSION_COOKIE, before)
+    assert stolen.get("/patients", follow_redirects=False).status_code == 303
     # the old password no longer works, the new one does; the bearer token is not touched
     fresh = TestClient(site.app)
     assert _sign_in(fresh, "clinician", PASSWORD).status_code == 401

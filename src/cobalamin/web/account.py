@@ -2,7 +2,8 @@
 
     GET  /account/password    the form: current password, the new one twice (CSRF token)
     POST /account/password    checks the current password, sets the new one (the rules of
-                              ``storage.accounts``), ends the user's other sessions; audited
+                              ``storage.accounts``), ends every session of the user and
+                              gives this browser a new one; audited
 
 Any signed-in role may use it, with a session (a bearer token cannot: it is not a person at a
 browser). A wrong current password counts as a failed sign-in for the address's rate limit
@@ -22,13 +23,14 @@ from cobalamin.errors import InputError
 from cobalamin.storage.accounts import MIN_PASSWORD_LENGTH, password_matches, set_password
 from cobalamin.storage.audit import record
 from cobalamin.web.auth import (
-    SESSION_COOKIE,
     DbSession,
     Principal,
     SignInLimit,
     count_failed_sign_in,
     csrf_protected,
+    new_session_cookie,
     page_principal,
+    set_session_cookie,
 )
 from cobalamin.web.records_context import records_context
 
@@ -112,13 +114,18 @@ def change_password(
     if new_password_again != new_password:
         return _page(request, who, error=texts.get("records.account.mismatch", lang), status=422)
     try:
-        ended = set_password(session, user, new_password, request.cookies.get(SESSION_COOKIE))
+        # every session ends, this one too: the browser gets a new session id, so a cookie
+        # taken before the change is worth nothing after it
+        ended = set_password(session, user, new_password)
     except InputError as exc:  # a rule of storage.accounts this page does not know by name
         session.rollback()
         label = texts.get("records.account.new", lang)
         return _page(request, who, error=f"{label}: {exc.message}", status=422)
-    record(session, who.actor, "user.password", user_id=user.id, sessions_ended=ended)
+    cookie = new_session_cookie(records_context(request), session, user)
+    record(session, who.actor, "user.password", user_id=user.id, sessions_ended=max(ended - 1, 0))
     session.commit()
-    log.info("user %s changed their password; %d other sessions ended", user.id, ended)
+    log.info("user %s changed their password; %d other sessions ended", user.id, max(ended - 1, 0))
     suffix = "&lang=nl" if lang == "nl" else ""
-    return RedirectResponse(f"{PASSWORD_PATH}?changed=true{suffix}", status_code=303)
+    response = RedirectResponse(f"{PASSWORD_PATH}?changed=true{suffix}", status_code=303)
+    set_session_cookie(response, records_context(request), cookie)
+    return response

@@ -253,15 +253,15 @@ def _login_page(
     return response
 
 
-def _signed_in(
-    context: RecordsContext, session: Session, user: User, via: str, next_path: str
-) -> RedirectResponse:
+def new_session_cookie(context: RecordsContext, session: Session, user: User) -> str:
+    """A new web session for ``user`` (not yet committed); its cookie value."""
     cookie, _stored = create_web_session(
         session, user, dt.timedelta(hours=context.settings.session_hours)
     )
-    record(session, Actor.of(user, via), "login")
-    session.commit()
-    response = RedirectResponse(safe_next(next_path), status_code=303)
+    return cookie
+
+
+def set_session_cookie(response: Response, context: RecordsContext, cookie: str) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         cookie,
@@ -271,6 +271,16 @@ def _signed_in(
         max_age=int(context.settings.session_hours * 3600),
         path="/",
     )
+
+
+def _signed_in(
+    context: RecordsContext, session: Session, user: User, via: str, next_path: str
+) -> RedirectResponse:
+    cookie = new_session_cookie(context, session, user)
+    record(session, Actor.of(user, via), "login")
+    session.commit()
+    response = RedirectResponse(safe_next(next_path), status_code=303)
+    set_session_cookie(response, context, cookie)
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     log.info("user %s signed in (%s)", user.id, via)
     return response
