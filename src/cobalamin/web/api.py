@@ -37,7 +37,7 @@ from cobalamin.web.calculators import (
     workup_dict,
 )
 from cobalamin.web.limits import check_simulation_size
-from cobalamin.web.responses import ErrorItem, problems
+from cobalamin.web.responses import ErrorItem, json_answer, problems
 from cobalamin.web.settings import Settings
 
 __all__ = ["ERRORS", "ErrorResponse", "router"]
@@ -154,23 +154,23 @@ def _knowledge(request: Request) -> Knowledge:
 @open_router.post("/assess", response_model=None, responses={200: {"model": AssessmentOut}})
 def assess_route(
     request: Request, case: CaseBody, pack: PackQuery = DEFAULT_PACK, lang: LangQuery = Lang.en
-) -> dict[str, Any]:
+) -> Response:
     """Interpret one case under one pack (``cobalamin assess --format json``)."""
-    return assess_one(case, pack, _knowledge(request)).to_dict(lang.value)
+    return json_answer(assess_one(case, pack, _knowledge(request)).to_dict(lang.value))
 
 
 @open_router.post("/compare", response_model=None, responses={200: {"model": list[AssessmentOut]}})
-def compare_route(request: Request, case: CaseBody, lang: LangQuery = Lang.en) -> list[Any]:
+def compare_route(request: Request, case: CaseBody, lang: LangQuery = Lang.en) -> Response:
     """The same case under every pack (``cobalamin compare --format json``)."""
-    return [item.to_dict(lang.value) for item in assess_all(case, _knowledge(request))]
+    return json_answer([item.to_dict(lang.value) for item in assess_all(case, _knowledge(request))])
 
 
 @open_router.post("/workup", response_model=None)
 def workup_route(
     request: Request, case: CaseBody, pack: PackQuery = DEFAULT_PACK, lang: LangQuery = Lang.en
-) -> dict[str, Any]:
+) -> Response:
     """Which tests point to the cause (``cobalamin workup --format json``)."""
-    return workup_dict(case, pack, _knowledge(request), lang.value)
+    return json_answer(workup_dict(case, pack, _knowledge(request), lang.value))
 
 
 @open_router.post("/screen", response_model=None, responses={200: {"model": ScreeningOut}})
@@ -185,9 +185,9 @@ def screen_route(
     ],
     pack: Annotated[list[str] | None, Query(description="Guidelines to ask (repeatable).")] = None,
     lang: LangQuery = Lang.en,
-) -> dict[str, Any]:
+) -> Response:
     """Who to test, each guideline side by side (``cobalamin screen --format json``)."""
-    return screen_dict(person, pack, _knowledge(request), lang.value)
+    return json_answer(screen_dict(person, pack, _knowledge(request), lang.value))
 
 
 @open_router.post(
@@ -235,9 +235,9 @@ def follow_up_route(
         ),
     ],
     lang: LangQuery = Lang.en,
-) -> dict[str, Any]:
+) -> Response:
     """Review dates after starting treatment (``cobalamin follow-up --format json``)."""
-    return follow_up_dict(options, _knowledge(request), lang.value)
+    return json_answer(follow_up_dict(options, _knowledge(request), lang.value))
 
 
 @open_router.post("/intake", response_model=None)
@@ -256,9 +256,9 @@ def intake_route(
         ),
     ],
     authority: Annotated[str | None, Query(description="Reference intake authority.")] = None,
-) -> dict[str, Any]:
+) -> Response:
     """B12 ingested and absorbed per meal (``cobalamin intake --format json``)."""
-    return intake(diary, authority=authority).to_dict()
+    return json_answer(intake(diary, authority=authority).to_dict())
 
 
 @open_router.get("/foods", response_model=None)
@@ -281,12 +281,12 @@ def simulate_route(
             ],
         ),
     ],
-) -> dict[str, Any]:
+) -> Response:
     """Stores and markers over time (``cobalamin simulate --format json``); at most the
     server's ``simulation_max_person_days`` (people x days) per request."""
     settings: Settings = request.app.state.settings
     check_simulation_size(scenario, settings.simulation_max_person_days)
-    return simulate(scenario).to_dict()
+    return json_answer(simulate(scenario).to_dict())
 
 
 @open_router.get("/packs", response_model=None, responses={200: {"model": list[PackOut]}})

@@ -5,13 +5,17 @@ answer (schemathesis checks every answer against it).
 413, 429, 503), the list of field errors (422, as the CLI's exit 2), or one field
 (``{field, message, allowed}``, the records API). ``with_limit_answers`` adds to every
 operation what the limits can answer anywhere: 413 with a body, 503 always, 429 where a
-token is checked.
+token is checked. ``json_answer`` writes a successful JSON body without FastAPI's generic
+encoder.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
 __all__ = [
@@ -19,6 +23,7 @@ __all__ = [
     "ErrorItem",
     "FieldProblem",
     "Problem",
+    "json_answer",
     "problems",
     "with_limit_answers",
 ]
@@ -92,3 +97,14 @@ def with_limit_answers(schema: dict[str, Any]) -> dict[str, Any]:
             for code in extra:
                 answers.setdefault(str(code), {"description": DESCRIPTIONS[code], "content": ref})
     return schema
+
+
+def json_answer(data: Any) -> Response:
+    """``data`` as the JSON body FastAPI would write for it (the bytes of its JSONResponse),
+    without walking every value through ``jsonable_encoder`` first: the calculators' answers
+    are plain JSON already, and for a 10-year simulation that walk took four times as long as
+    the writing. A value json cannot write (a date, say) still goes through the encoder."""
+    body = json.dumps(
+        data, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=jsonable_encoder
+    )
+    return Response(body.encode("utf-8"), media_type="application/json")
