@@ -35,7 +35,7 @@ from cobalamin.storage.database import (
 from cobalamin.storage.migrate import upgrade
 from cobalamin.storage.response import load_criteria
 from cobalamin.units import to_canonical
-from cobalamin.web import account, auth, records_api, records_pages
+from cobalamin.web import account, admin_users, auth, records_api, records_pages
 from cobalamin.web.records_context import (
     TEMPLATES,
     ExportResult,
@@ -207,6 +207,7 @@ def install_records(
     app.include_router(records_api.router)
     app.include_router(records_pages.router)
     app.include_router(account.router)
+    app.include_router(admin_users.router)
     app.add_exception_handler(auth.LoginRequired, auth.login_redirect)
     if chosen.protected_prefixes:
         app.add_middleware(RequireLogin, prefixes=chosen.protected_prefixes)

@@ -2,7 +2,8 @@
 services (FHIR ``$interpret``, CDS Hooks) on one app, as ``cobalamin serve`` runs it.
 
     build_app(settings)  =  create_app          pages, JSON calculators, lab jobs
-                          + install_records     login, bearer tokens, records API and pages
+                          + install_records     login, bearer tokens, records API and pages,
+                                                /account/password, /admin/users (admins)
                           + install_ehr         /fhir/$interpret (bearer token), /cds-services
                           + site_packs          /admin/packs, /api/v1/site-packs (admins)
 """
