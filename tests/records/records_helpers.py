@@ -15,6 +15,17 @@ from cobalamin.web.records_context import RecordsContext
 
 PASSWORD = "a long enough test password"
 ROLES = ("clinician", "lab", "admin")
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def sign_in(client: TestClient, name: str, password: str, next_path: str | None = None) -> Any:
+    """Post the login form (with the login page's CSRF token); the unfollowed answer."""
+    token = CSRF.search(client.get("/login").text)
+    assert token is not None
+    data = {"username": name, "password": password, "csrf_token": token.group(1)}
+    if next_path is not None:
+        data["next"] = next_path
+    return client.post("/login", data=data, follow_redirects=False)
 
 
 @dataclass
@@ -34,24 +45,12 @@ class RecordsSite:
 
     def login(self, name: str = "clinician", password: str = PASSWORD) -> str:
         """Sign in through the login form; returns the session's CSRF token."""
-        page = self.http.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert token is not None
-        answer = self.http.post(
-            "/login",
-            data={
-                "username": name,
-                "password": password,
-                "csrf_token": token.group(1),
-                "next": "/patients",
-            },
-            follow_redirects=False,
-        )
+        answer = sign_in(self.http, name, password, "/patients")
         assert answer.status_code == 303, answer.text
         search = self.http.get("/patients")
         if search.status_code == 403:  # a role without the records pages
             return ""
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', search.text)
+        csrf = CSRF.search(search.text)
         assert csrf is not None
         return csrf.group(1)
 

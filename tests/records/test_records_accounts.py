@@ -7,12 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from records_helpers import PASSWORD, RecordsSite
+from records_helpers import CSRF, PASSWORD, RecordsSite, sign_in
 from typer.testing import CliRunner
 
 from cobalamin.cli.app import app as cli
@@ -23,17 +22,6 @@ from cobalamin.web.auth import SESSION_COOKIE
 from cobalamin.web.ratelimit import MemoryWindow, RateLimits
 
 NEW_PASSWORD = "an entirely new passphrase 7781"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _sign_in(client: TestClient, name: str, password: str) -> httpx.Response:
-    token = CSRF.search(client.get("/login").text)
-    assert token is not None
-    return client.post(
-        "/login",
-        data={"username": name, "password": password, "csrf_token": token.group(1)},
-        follow_redirects=False,
-    )
 
 
 def _page_csrf(client: TestClient) -> str:
@@ -96,7 +84,7 @@ def test_a_disabled_user_is_refused_at_once_everywhere(site: RecordsSite, db_url
     assert site.http.get("/api/v1/patients", headers=bearer).status_code == 401
     assert site.http.post("/lab", headers=bearer).status_code == 401
     # and the right password no longer signs in
-    refused = _sign_in(site.http, "clinician", PASSWORD)
+    refused = sign_in(site.http, "clinician", PASSWORD)
     assert refused.status_code == 401 and "wrong" in refused.text
     clinician = _user_id(site, "clinician")
     with site.context.sessions() as session:
@@ -107,7 +95,7 @@ def test_a_disabled_user_is_refused_at_once_everywhere(site: RecordsSite, db_url
     result = CliRunner().invoke(cli, ["users", "enable", "clinician", "--db", db_url])
     assert result.exit_code == 0, result.stderr
     assert site.http.get("/api/v1/patients", headers=bearer).status_code == 200
-    assert _sign_in(site.http, "clinician", PASSWORD).status_code == 303
+    assert sign_in(site.http, "clinician", PASSWORD).status_code == 303
     actions = [(e["action"], e["detail"]) for e in _audit(site) if e["via"] == "cli"]
     assert actions == [
         ("user.disable", {"user_id": clinician, "changed": True, "sessions_ended": 1}),
@@ -121,7 +109,7 @@ def test_changing_the_password_ends_other_sessions_and_the_old_password(
     caplog.set_level(logging.DEBUG)
     site.login("clinician")
     other = TestClient(site.app)  # the same user in another browser
-    assert _sign_in(other, "clinician", PASSWORD).status_code == 303
+    assert sign_in(other, "clinician", PASSWORD).status_code == 303
     assert other.get("/patients").status_code == 200
     page = site.http.get("/patients")
     assert 'href="/account/password"' in page.text  # linked from the records area
@@ -143,8 +131,8 @@ def test_changing_the_password_ends_other_sessions_and_the_old_password(
     assert stolen.get("/patients", follow_redirects=False).status_code == 303
     # the old password no longer works, the new one does; the bearer token is not touched
     fresh = TestClient(site.app)
-    assert _sign_in(fresh, "clinician", PASSWORD).status_code == 401
-    assert _sign_in(fresh, "clinician", NEW_PASSWORD).status_code == 303
+    assert sign_in(fresh, "clinician", PASSWORD).status_code == 401
+    assert sign_in(fresh, "clinician", NEW_PASSWORD).status_code == 303
     assert fresh.get("/api/v1/patients", headers=site.headers("clinician")).status_code == 200
 
     clinician = _user_id(site, "clinician")
@@ -182,7 +170,7 @@ def test_the_page_names_the_field_and_changes_nothing_on_bad_input(site: Records
     done_nl = _change(site.http, PASSWORD, NEW_PASSWORD, lang="nl")
     assert done_nl.headers["location"] == "/account/password?changed=true&lang=nl"
     assert "Uw wachtwoord is gewijzigd" in site.http.get(done_nl.headers["location"]).text
-    assert _sign_in(TestClient(site.app), "clinician", NEW_PASSWORD).status_code == 303
+    assert sign_in(TestClient(site.app), "clinician", NEW_PASSWORD).status_code == 303
 
 
 def test_the_form_needs_a_session_and_its_csrf_token(site: RecordsSite) -> None:
@@ -198,10 +186,10 @@ def test_the_form_needs_a_session_and_its_csrf_token(site: RecordsSite) -> None:
     for token in (None, "wrong"):
         data = form if token is None else {**form, "csrf_token": token}
         assert site.http.post("/account/password", data=data).status_code == 403
-    assert _sign_in(TestClient(site.app), "clinician", PASSWORD).status_code == 303  # unchanged
+    assert sign_in(TestClient(site.app), "clinician", PASSWORD).status_code == 303  # unchanged
 
 
-def test_a_wrong_current_password_counts_as_a_failed_sign_in(site: RecordsSite) -> None:
+def test_a_wrong_current_password_counts_as_a_failedsign_in(site: RecordsSite) -> None:
     site.app.state.rate_limits = RateLimits(MemoryWindow(3, 60.0), MemoryWindow(30, 60.0))
     site.login("clinician")  # a successful sign-in does not count
     for _ in range(3):
@@ -210,14 +198,14 @@ def test_a_wrong_current_password_counts_as_a_failed_sign_in(site: RecordsSite) 
     assert refused.status_code == 429 and "failed sign-in attempts" in refused.text
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     # the same count as the login form's: no one signs in from this address for a while
-    assert _sign_in(TestClient(site.app), "admin", PASSWORD).status_code == 429
+    assert sign_in(TestClient(site.app), "admin", PASSWORD).status_code == 429
     clinician = _user_id(site, "clinician")
     failed = [e for e in _audit(site) if e["action"] == "user.password.failed"]
     assert [(e["user_id"], e["detail"]) for e in failed] == [
         (clinician, {"user_id": clinician})
     ] * 3
     site.app.state.rate_limits = None
-    assert _sign_in(TestClient(site.app), "clinician", PASSWORD).status_code == 303  # unchanged
+    assert sign_in(TestClient(site.app), "clinician", PASSWORD).status_code == 303  # unchanged
 
 
 def test_every_role_has_the_page_and_a_sign_on_account_is_told_why_not(
@@ -242,4 +230,4 @@ def test_every_role_has_the_page_and_a_sign_on_account_is_told_why_not(
     form = {"csrf_token": csrf.group(1), "current_password": "", "new_password": NEW_PASSWORD}
     refused = client.post("/account/password", data={**form, "new_password_again": NEW_PASSWORD})
     assert refused.status_code == 422 and "hospital account" in refused.text
-    assert _sign_in(TestClient(site.app), "sso-doc", NEW_PASSWORD).status_code == 401
+    assert sign_in(TestClient(site.app), "sso-doc", NEW_PASSWORD).status_code == 401

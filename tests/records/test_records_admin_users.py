@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from records_helpers import PASSWORD, RecordsSite
+from records_helpers import CSRF, PASSWORD, RecordsSite, sign_in
 
 from cobalamin.storage.accounts import add_user, find_user, list_users
 from cobalamin.storage.audit import audit_entries
@@ -22,7 +22,6 @@ from cobalamin.storage.models import WebSession
 
 NEW_PASSWORD = "a brand new passphrase for the ward 4471"
 NURSE_PASSWORD = "the nurse's first passphrase 9902"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 ROUTES = (
     "/admin/users/add",
     "/admin/users/password",
@@ -31,19 +30,9 @@ ROUTES = (
 )
 
 
-def _sign_in(client: TestClient, name: str, password: str) -> httpx.Response:
-    token = CSRF.search(client.get("/login").text)
-    assert token is not None
-    return client.post(
-        "/login",
-        data={"username": name, "password": password, "csrf_token": token.group(1)},
-        follow_redirects=False,
-    )
-
-
 def _signed_in(site: RecordsSite, name: str, password: str = PASSWORD) -> TestClient:
     client = TestClient(site.app)
-    assert _sign_in(client, name, password).status_code == 303
+    assert sign_in(client, name, password).status_code == 303
     return client
 
 
@@ -153,7 +142,7 @@ def test_the_admin_sees_every_account_and_never_a_hash(site: RecordsSite) -> Non
     ] * 2
 
 
-def test_the_admin_adds_accounts_that_can_sign_in(site: RecordsSite) -> None:
+def test_the_admin_adds_accounts_that_cansign_in(site: RecordsSite) -> None:
     site.login("admin")
     answer = _post(
         site.http,
@@ -177,7 +166,7 @@ def test_the_admin_adds_accounts_that_can_sign_in(site: RecordsSite) -> None:
     with site.context.sessions() as session:
         added = find_user(session, "sso-lab")
         assert added is not None and added.role == "lab" and added.password_hash is None
-    assert _sign_in(TestClient(site.app), "sso-lab", "").status_code == 401
+    assert sign_in(TestClient(site.app), "sso-lab", "").status_code == 401
 
     assert _changes(site) == [
         ("user.add", "admin", "session", {"user_id": nurse, "role": "clinician"}),
@@ -200,8 +189,8 @@ def test_setting_a_password_ends_the_old_one_and_the_users_sessions(site: Record
     assert "Password of clinician set; clinician is signed out everywhere." in done.text
     # the clinician's session ended; the old password no longer works, the new one does
     assert clinician_browser.get("/patients", follow_redirects=False).status_code == 303
-    assert _sign_in(TestClient(site.app), "clinician", PASSWORD).status_code == 401
-    assert _sign_in(TestClient(site.app), "clinician", NEW_PASSWORD).status_code == 303
+    assert sign_in(TestClient(site.app), "clinician", PASSWORD).status_code == 401
+    assert sign_in(TestClient(site.app), "clinician", NEW_PASSWORD).status_code == 303
     assert site.http.get("/api/v1/patients", headers=bearer).status_code == 200  # not a session
     # the admin who set it is still signed in
     assert site.http.get("/admin/users").status_code == 200
@@ -230,7 +219,7 @@ def test_disabling_refuses_the_user_at_once_and_enabling_lets_them_back(
     assert clinician_browser.get("/patients", follow_redirects=False).status_code == 303
     assert clinician_browser.get("/api/v1/patients").status_code == 401
     assert site.http.get("/api/v1/patients", headers=bearer).status_code == 401
-    assert _sign_in(TestClient(site.app), "clinician", PASSWORD).status_code == 401
+    assert sign_in(TestClient(site.app), "clinician", PASSWORD).status_code == 401
     with site.context.sessions() as session:
         assert session.query(WebSession).filter_by(user_id=clinician).count() == 0
     again = _post(site.http, "disable", name="clinician")
@@ -241,7 +230,7 @@ def test_disabling_refuses_the_user_at_once_and_enabling_lets_them_back(
     dutch = site.http.get(enabled.headers["location"]).text
     assert "clinician is ingeschakeld en kan zich weer aanmelden." in dutch
     assert site.http.get("/api/v1/patients", headers=bearer).status_code == 200
-    assert _sign_in(TestClient(site.app), "clinician", PASSWORD).status_code == 303
+    assert sign_in(TestClient(site.app), "clinician", PASSWORD).status_code == 303
     assert clinician_browser.get("/patients", follow_redirects=False).status_code == 303  # ended
 
     assert _changes(site) == [
@@ -399,7 +388,7 @@ def test_bad_input_names_the_field_and_changes_nothing(
         assert refilled is not None and f'value="{form["name"]}"' in refilled.group(0)
     assert _accounts(site) == before
     assert _changes(site) == []
-    assert _sign_in(TestClient(site.app), "lab", PASSWORD).status_code == 303  # unchanged
+    assert sign_in(TestClient(site.app), "lab", PASSWORD).status_code == 303  # unchanged
 
 
 def test_no_password_reaches_the_logs_or_the_audit(
@@ -422,7 +411,7 @@ def test_no_password_reaches_the_logs_or_the_audit(
     _post(site.http, "password", name="nurse", password=NEW_PASSWORD, password_again=NEW_PASSWORD)
     _post(site.http, "disable", name="nurse")
     _post(site.http, "enable", name="nurse")
-    assert _sign_in(TestClient(site.app), "nurse", NEW_PASSWORD).status_code == 303
+    assert sign_in(TestClient(site.app), "nurse", NEW_PASSWORD).status_code == 303
     nurse, admin = _user_id(site, "nurse"), _user_id(site, "admin")
     assert [e[0] for e in _changes(site)] == [
         "user.add",
