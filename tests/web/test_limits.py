@@ -151,9 +151,9 @@ def counted_simulate(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     calls: list[Any] = []
     real = api.simulate
 
-    def counting(scenario: Any) -> Any:
+    def counting(scenario: Any, *args: Any) -> Any:
         calls.append(scenario)
-        return real(scenario)
+        return real(scenario, *args)
 
     monkeypatch.setattr(api, "simulate", counting)
     return calls
@@ -180,7 +180,12 @@ def test_a_simulation_larger_than_the_budget_is_refused_before_any_work(
         assert at_limit.status_code == 200
         bad = client.post("/api/v1/simulate", json={"days": "many", "population": {"n": 10**9}})
         assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["days"]
-        assert len(counted_simulate) == 2
+        # numbers the parser reads as whole numbers (a float, a numeric string) count alike
+        for n in (101.0, "101"):
+            sly = client.post("/api/v1/simulate", json={"days": 100, "population": {"n": n}})
+            assert sly.status_code == 422, n
+            assert sly.json()["detail"][0]["loc"] == ["population.n"]
+        assert len(counted_simulate) == 1
 
 
 def test_the_simulation_budget_comes_from_the_environment() -> None:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cobalamin.facade import intake, simulate
 from cobalamin.knowledge.registry import Knowledge
+from cobalamin.physiology.scenario import parse_scenario
 from cobalamin.render.ics import plan_ics
 from cobalamin.render.packs import pack_list, pack_summary
 from cobalamin.web.access import require_calculators
@@ -285,8 +286,11 @@ def simulate_route(
     """Stores and markers over time (``cobalamin simulate --format json``); at most the
     server's ``simulation_max_person_days`` (people x days) per request."""
     settings: Settings = request.app.state.settings
-    check_simulation_size(scenario, settings.simulation_max_person_days)
-    return json_answer(simulate(scenario).to_dict())
+    knowledge = _knowledge(request)
+    parsed = parse_scenario(scenario, knowledge)
+    people = parsed.population.n if parsed.population else None
+    check_simulation_size(parsed.days, people, settings.simulation_max_person_days)
+    return json_answer(simulate(scenario, knowledge).to_dict())
 
 
 @open_router.get("/packs", response_model=None, responses={200: {"model": list[PackOut]}})

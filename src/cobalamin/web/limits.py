@@ -170,25 +170,14 @@ def _forget(tasks: set[asyncio.Task[Any]]) -> Callable[[asyncio.Task[Any]], None
     return done
 
 
-def check_simulation_size(scenario: Any, max_person_days: int) -> None:
-    """Refuse a store-model scenario of more people x days than one request may compute.
-
-    The time limit answers 503 but cannot stop the calculation's thread, so work that could
-    never finish in time is refused before it starts (422 naming the field). A scenario the
-    parser would refuse anyway is left to the parser and its message."""
-    if not isinstance(scenario, dict):
-        return
-    days, population = scenario.get("days"), scenario.get("population")
-    people = population.get("n", 1) if isinstance(population, dict) else 1
-    if not (isinstance(days, int) and isinstance(people, int)):
-        return  # not numbers (or booleans): the parser names the field
-    if isinstance(days, bool) or isinstance(people, bool) or days < 1 or people < 1:
-        return
-    if days * people > max_person_days:
-        field = "population.n" if isinstance(population, dict) else "days"
+def check_simulation_size(days: int, people: int | None, max_person_days: int) -> None:
+    """Refuse a store-model scenario (already parsed) of more people x days than one request
+    may compute: the time limit answers 503 but cannot stop the calculation's thread, so work
+    that could never finish in time is refused before it starts (422 naming the field)."""
+    if days * (people or 1) > max_person_days:
         raise InputError(
-            field,
-            f"{people:,} people x {days:,} days is more than this server simulates in one "
-            f"request; run it with `cobalamin simulate`",
+            "days" if people is None else "population.n",
+            f"{people or 1:,} people x {days:,} days is more than this server simulates in "
+            "one request; run it with `cobalamin simulate`",
             f"people x days up to {max_person_days:,}",
         )
