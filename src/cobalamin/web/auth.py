@@ -205,9 +205,11 @@ def signed_in_recently(
 
 
 def fresh_sign_in_path(next_path: str, lang: str = "en") -> str:
-    """The login page asking for a fresh sign-in, then back to ``next_path``."""
-    suffix = "&lang=nl" if lang == "nl" else ""
-    return f"/login?next={quote(next_path)}&fresh=1{suffix}"
+    """The login page asking for a fresh sign-in, then back to ``next_path`` (both in Dutch
+    when ``lang`` is nl)."""
+    if lang == "nl":
+        return f"/login?next={quote(next_path + '?lang=nl')}&fresh=1&lang=nl"
+    return f"/login?next={quote(next_path)}&fresh=1"
 
 
 def require_recent_sign_in(next_path: str) -> Callable[..., None]:
@@ -229,9 +231,7 @@ def require_recent_sign_in(next_path: str) -> Callable[..., None]:
             request.url.path,
             minutes,
         )
-        lang = "nl" if request.query_params.get("lang") == "nl" else "en"
-        back = f"{next_path}?lang=nl" if lang == "nl" else next_path
-        raise LoginRequired(back, fresh=True, lang=lang)
+        raise LoginRequired(next_path, fresh=True, lang=_lang(request))
 
     return dependency
 
