@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
-from cobalamin.storage.accounts import add_user, create_token
+from cobalamin.storage.accounts import add_user, create_token, named_user
+from cobalamin.storage.models import WebSession
 from cobalamin.web.records import create_records_app
 from cobalamin.web.records_context import RecordsContext
 
@@ -26,6 +29,20 @@ def sign_in(client: TestClient, name: str, password: str, next_path: str | None 
     if next_path is not None:
         data["next"] = next_path
     return client.post("/login", data=data, follow_redirects=False)
+
+
+def sign_in_ago(context: RecordsContext, name: str, minutes: float) -> int:
+    """Move the sign-in of every session of ``name`` to ``minutes`` ago (the stored
+    ``created_at``), as if the sessions had been idle that long; how many sessions moved."""
+    with context.sessions() as session:
+        user = named_user(session, name)
+        moment = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
+        moved = session.execute(
+            update(WebSession).where(WebSession.user_id == user.id).values(created_at=moment)
+        )
+        session.commit()
+        count: int = moved.rowcount
+        return count
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """The admin's accounts page, /admin/users, on a running records app (SQLite and PostgreSQL):
 admins only (with a session), every account listed, adding, setting a password, disabling and
 enabling take effect at once, an admin cannot disable their own account, CSRF, bad input named
-by field in English and Dutch with nothing changed, the audit, and no password in any log."""
+by field in English and Dutch with nothing changed, the audit, and no password in any log.
+Changes need a recent sign-in: an older session is sent to sign in again and changes nothing
+(the sign-in is moved into the past in the database, not waited for)."""
 
 from __future__ import annotations
 
@@ -14,11 +16,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from records_helpers import CSRF, PASSWORD, RecordsSite, sign_in
+from records_helpers import CSRF, PASSWORD, RecordsSite, make_site, sign_in, sign_in_ago
 
+from cobalamin.errors import InputError
 from cobalamin.storage.accounts import add_user, find_user, list_users
 from cobalamin.storage.audit import audit_entries
 from cobalamin.storage.models import WebSession
+from cobalamin.web.records_context import RecordsSettings
+from cobalamin.web.settings import Settings
 
 NEW_PASSWORD = "a brand new passphrase for the ward 4471"
 NURSE_PASSWORD = "the nurse's first passphrase 9902"
@@ -430,3 +435,171 @@ def test_no_password_reaches_the_logs_or_the_audit(
         assert secret not in caplog.text
     assert f"admin {admin} added user {nurse} (clinician)" in caplog.text
     assert f"admin {admin} set the password of user {nurse}" in caplog.text
+
+
+FRESH = "/login?next=/admin/users&fresh=1"
+FRESH_NL = "/login?next=/admin/users%3Flang%3Dnl&fresh=1&lang=nl"
+# Each change with a valid form, and what it would do: none of it may happen from an old session.
+CHANGES = (
+    ("add", {"name": "nurse", "role": "admin", "password": NURSE_PASSWORD,
+             "password_again": NURSE_PASSWORD}),
+    ("password", {"name": "lab", "password": NEW_PASSWORD, "password_again": NEW_PASSWORD}),
+    ("disable", {"name": "clinician"}),
+    ("enable", {"name": "lab"}),
+)  # fmt: skip
+
+
+def _state(site: RecordsSite, name: str) -> tuple[bool, str]:
+    with site.context.sessions() as session:
+        user = find_user(session, name)
+        assert user is not None
+        return user.disabled, user.role
+
+
+def _unchanged(
+    site: RecordsSite, before: list[tuple[str, str, bool, str | None]], audited: int = 0
+) -> None:
+    """No account changed (hashes included), no change audited, nobody added, the targets'
+    passwords still work and nobody was disabled."""
+    assert _accounts(site) == before
+    assert len(_changes(site)) == audited
+    assert [name for name, *_ in before] == ["admin", "clinician", "lab"]
+    for name in ("clinician", "lab"):
+        assert _state(site, name) == (False, name)
+        assert sign_in(TestClient(site.app), name, PASSWORD).status_code == 303
+
+
+def test_an_old_sign_in_must_sign_in_again_before_any_change(
+    site: RecordsSite, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="cobalamin.web.auth")
+    site.login("admin")
+    admin = _user_id(site, "admin")
+    assert "fresh_sign_in" not in site.http.get("/admin/users").text  # just signed in
+    # 14 of the 15 minutes: still recent
+    assert sign_in_ago(site.context, "admin", 14) == 1
+    enabled = _post(site.http, "enable", name="lab")
+    assert enabled.status_code == 303 and "done=already_enabled" in enabled.headers["location"]
+    assert _changes(site)[-1][0] == "user.enable"
+    audited = len(_changes(site))
+
+    assert sign_in_ago(site.context, "admin", 16) == 1
+    before = _accounts(site)
+    for route, form in CHANGES:
+        answer = _post(site.http, route, **form)
+        assert answer.status_code == 303, route
+        assert answer.headers["location"] == FRESH
+        dutch = _post(site.http, route, lang="nl", **form)
+        assert dutch.status_code == 303 and dutch.headers["location"] == FRESH_NL
+    _unchanged(site, before, audited)  # refused changes are not audited: nothing changed
+    # the refusals are logged by user id, never the form
+    refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert refused[0] == (
+        f"user {admin}: POST /admin/users/add refused, signed in more than 15 minutes ago"
+    )
+    assert len(refused) == 2 * len(CHANGES)
+    for secret in (NURSE_PASSWORD, NEW_PASSWORD, "nurse"):
+        assert secret not in caplog.text
+
+    # the login page says why, in English and Dutch
+    login = site.http.get(FRESH)
+    assert "This action needs a fresh sign-in" in login.text
+    assert 'name="next" value="/admin/users"' in login.text
+    login_nl = site.http.get(FRESH_NL)
+    assert "Voor deze actie moet u zich opnieuw aanmelden" in login_nl.text
+    assert 'name="next" value="/admin/users?lang=nl"' in login_nl.text
+    assert "fresh sign-in" not in site.http.get("/login").text
+    # the list is still shown to the older session, with the notice and the link
+    page = site.http.get("/admin/users")
+    assert page.status_code == 200
+    notice = re.search(r'<p class="notice" role="status" id="fresh_sign_in">(.*?)</p>', page.text)
+    assert notice is not None
+    assert "Changes to accounts need a sign-in of the last 15 minutes" in notice.group(1)
+    assert f'<a href="{html.escape(FRESH)}">Sign in again</a>' in notice.group(1)
+    page_nl = site.http.get("/admin/users?lang=nl")
+    assert "in de laatste 15 minuten hebben aangemeld" in page_nl.text
+    assert f'<a href="{html.escape(FRESH_NL)}">Opnieuw aanmelden</a>' in page_nl.text
+
+    # signing in again makes a new, recent session: back to the page, and the change works
+    again = sign_in(site.http, "admin", PASSWORD, "/admin/users")
+    assert again.status_code == 303 and again.headers["location"] == "/admin/users"
+    assert "fresh_sign_in" not in site.http.get("/admin/users").text
+    changed = _post(
+        site.http, "password", name="lab", password=NEW_PASSWORD, password_again=NEW_PASSWORD
+    )
+    assert changed.status_code == 303 and "done=password" in changed.headers["location"]
+    assert sign_in(TestClient(site.app), "lab", NEW_PASSWORD).status_code == 303
+    assert _changes(site)[-1][0] == "user.password"
+
+
+def test_the_token_and_role_checks_still_come_first(
+    site: RecordsSite,
+) -> None:
+    """The older checks come first: a wrong CSRF token is 403 and another role is 403, old
+    sign-in or not; only an admin with a valid form is sent to sign in again."""
+    site.login("admin")
+    clinician = _signed_in(site, "clinician")
+    token = CSRF.search(clinician.get("/account/password").text)
+    assert token is not None
+    sign_in_ago(site.context, "admin", 60)
+    sign_in_ago(site.context, "clinician", 60)
+    before = _accounts(site)
+    form = {"name": "lab"}
+    assert (
+        site.http.post("/admin/users/disable", data={**form, "csrf_token": "x"}).status_code == 403
+    )
+    answer = clinician.post(
+        "/admin/users/disable", data={**form, "csrf_token": token.group(1)}, follow_redirects=False
+    )
+    assert answer.status_code == 403
+    _unchanged(site, before)
+
+
+def test_the_window_comes_from_the_environment(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COBALAMIN_RECENT_SIGN_IN_MINUTES", "45")
+    made = make_site(db_url)
+    try:
+        assert made.context.settings.recent_sign_in_minutes == 45
+        with TestClient(made.app) as client:
+            made.client = client
+            made.login("admin")
+            sign_in_ago(made.context, "admin", 30)  # older than the default, within 45
+            assert "fresh_sign_in" not in client.get("/admin/users").text
+            allowed = _post(client, "disable", name="lab")
+            assert allowed.status_code == 303 and "done=disabled" in allowed.headers["location"]
+            sign_in_ago(made.context, "admin", 46)
+            page = client.get("/admin/users").text
+            assert "Changes to accounts need a sign-in of the last 45 minutes" in page
+            refused = _post(client, "enable", name="lab")
+            assert refused.status_code == 303 and refused.headers["location"] == FRESH
+            assert _state(made, "lab") == (True, "lab")
+    finally:
+        made.context.engine.dispose()
+
+
+def test_the_setting_is_read_and_checked_like_the_other_limits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("COBALAMIN_RECENT_SIGN_IN_MINUTES", raising=False)
+    assert Settings().recent_sign_in_minutes == 15
+    assert RecordsSettings.from_settings().recent_sign_in_minutes == 15
+    # cobalamin serve: the web settings from the environment, handed on to the records
+    served = Settings.from_env({"COBALAMIN_RECENT_SIGN_IN_MINUTES": "5"})
+    assert served.recent_sign_in_minutes == 5
+    assert RecordsSettings.from_settings(served).recent_sign_in_minutes == 5
+    assert (
+        RecordsSettings.from_settings(served, recent_sign_in_minutes=2.5).recent_sign_in_minutes
+        == 2.5
+    )
+    for bad in ("soon", "0", "-5", "nan", "inf"):
+        with pytest.raises(InputError) as raised:
+            Settings.from_env({"COBALAMIN_RECENT_SIGN_IN_MINUTES": bad})
+        assert raised.value.field == "COBALAMIN_RECENT_SIGN_IN_MINUTES"
+        monkeypatch.setenv("COBALAMIN_RECENT_SIGN_IN_MINUTES", bad)
+        with pytest.raises(InputError) as raised:
+            RecordsSettings.from_settings()
+        assert raised.value.field == "COBALAMIN_RECENT_SIGN_IN_MINUTES"
+    with pytest.raises(InputError, match="not positive"):
+        RecordsSettings(recent_sign_in_minutes=0)

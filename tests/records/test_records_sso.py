@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from joserfc.jwk import RSAKey
-from records_helpers import RecordsSite, make_site
+from records_helpers import CSRF, RecordsSite, make_site, sign_in_ago
 from records_idp import CLIENT_ID, CLIENT_SECRET, Running, StandInIdP
 
 from cobalamin.storage.accounts import add_user, named_user, set_disabled
@@ -117,3 +117,40 @@ def test_without_configuration_there_is_no_sign_on(db_url: str) -> None:
             assert "/auth/sso" not in client.get("/login").text
     finally:
         made.context.engine.dispose()
+
+
+def test_signing_on_again_makes_an_old_session_recent(
+    sso_site: RecordsSite, idp: StandInIdP
+) -> None:
+    """An admin who signs in with single sign-on: after the window, /admin/users sends them
+    to sign in again and changes nothing; signing on again makes a new session that may."""
+    idp.user = ("sub-0042", "admin")  # links the admin account on its first sign-on
+    assert _sign_on(sso_site, "/admin/users").headers["location"] == "/admin/users"
+
+    def disable_lab() -> httpx.Response:
+        token = CSRF.search(sso_site.http.get("/admin/users").text)
+        assert token is not None
+        form = {"csrf_token": token.group(1), "name": "lab"}
+        return sso_site.http.post("/admin/users/disable", data=form, follow_redirects=False)
+
+    assert sign_in_ago(sso_site.context, "admin", 20) == 1
+    refused = disable_lab()
+    assert refused.status_code == 303
+    assert refused.headers["location"] == "/login?next=/admin/users&fresh=1"
+    login = sso_site.http.get(refused.headers["location"]).text
+    assert "This action needs a fresh sign-in" in login
+    assert 'href="/auth/sso?next=/admin/users"' in login  # the sign-on comes back here too
+    with sso_site.context.sessions() as session:
+        assert not named_user(session, "lab").disabled
+
+    assert _sign_on(sso_site, "/admin/users").headers["location"] == "/admin/users"
+    done = disable_lab()
+    assert done.status_code == 303 and "done=disabled" in done.headers["location"]
+    with sso_site.context.sessions() as session:
+        assert named_user(session, "lab").disabled
+        entries = [(e["action"], e["user"], e["via"]) for e in audit_entries(session)]
+        assert [e for e in entries if e[0] in ("login", "user.disable")] == [
+            ("login", "admin", "sso"),
+            ("login", "admin", "sso"),
+            ("user.disable", "admin", "session"),
+        ]

@@ -14,6 +14,13 @@ line.
 
 Admins only, signed in with a session (a bearer token is not a person at a browser):
 anonymous visitors are sent to the login page, every other role and a bearer token get 403.
+A change needs a recent sign-in (OWASP ASVS V3.7.1: re-authentication before a sensitive
+account change), so that a browser left signed in cannot change every account: when the
+admin's session signed in more than ``recent_sign_in_minutes`` ago (records setting, 15 by
+default) a POST changes nothing and answers 303 to the login page, which says why and comes
+back here (``/login?next=/admin/users&fresh=1``); signing in again makes a new, recent session.
+The list stays open to the older session and says that changes need a fresh sign-in, with
+the link. A refused change is logged (the admin's user id), not audited: nothing changed.
 
 The rules of an account are those of ``storage.accounts``: the page calls it and words its
 errors in the page's language (a rule this page does not know by name keeps the storage
@@ -52,7 +59,15 @@ from cobalamin.storage.accounts import (
 )
 from cobalamin.storage.audit import record
 from cobalamin.storage.models import User
-from cobalamin.web.auth import DbSession, Principal, csrf_protected, require_page_role
+from cobalamin.web.auth import (
+    DbSession,
+    Principal,
+    csrf_protected,
+    fresh_sign_in_path,
+    require_page_role,
+    require_recent_sign_in,
+    signed_in_recently,
+)
 from cobalamin.web.records_context import records_context
 
 __all__ = ["USERS_PATH", "router"]
@@ -77,6 +92,17 @@ def admin_with_session(
 
 
 Admin = Annotated[Principal, Depends(admin_with_session)]
+
+
+def recent_admin(
+    who: Admin, _recent: Annotated[None, Depends(require_recent_sign_in(USERS_PATH))]
+) -> Principal:
+    """The signed-in admin whose session signed in recently: the role is checked first (403
+    for others), then the sign-in's age (a 303 to the login page when too old)."""
+    return who
+
+
+RecentAdmin = Annotated[Principal, Depends(recent_admin)]
 
 # The messages of storage.accounts' rules, by field, and the text that words each on the page
 # (the numbers come from the message itself or from storage's own constants).
@@ -148,8 +174,12 @@ def _page(
     status: int = 200,
 ) -> HTMLResponse:
     context = records_context(request)
+    minutes = context.settings.recent_sign_in_minutes
+    stale = not signed_in_recently(who, minutes)
     values: dict[str, Any] = {
         "lang": _lang(request),
+        "fresh_link": fresh_sign_in_path(USERS_PATH, _lang(request)) if stale else None,
+        "fresh_minutes": f"{minutes:g}",
         "t": context.texts,
         "user": who.user,
         "csrf": who.csrf_token or "",
@@ -201,7 +231,7 @@ def users_page(
 def add_account(
     request: Request,
     session: DbSession,
-    who: Admin,
+    who: RecentAdmin,
     name: FormText = "",
     role: FormText = "",
     password: FormText = "",
@@ -230,7 +260,7 @@ def add_account(
 def set_account_password(
     request: Request,
     session: DbSession,
-    who: Admin,
+    who: RecentAdmin,
     name: FormText = "",
     password: FormText = "",
     password_again: FormText = "",
@@ -277,13 +307,13 @@ def _set_disabled(
 
 @router.post(f"{USERS_PATH}/disable", response_model=None)
 def disable_account(
-    request: Request, session: DbSession, who: Admin, name: FormText = ""
+    request: Request, session: DbSession, who: RecentAdmin, name: FormText = ""
 ) -> Response:
     return _set_disabled(request, session, who, name, True)
 
 
 @router.post(f"{USERS_PATH}/enable", response_model=None)
 def enable_account(
-    request: Request, session: DbSession, who: Admin, name: FormText = ""
+    request: Request, session: DbSession, who: RecentAdmin, name: FormText = ""
 ) -> Response:
     return _set_disabled(request, session, who, name, False)

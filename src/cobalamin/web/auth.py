@@ -12,6 +12,11 @@
 - Single sign-on: OpenID Connect authorisation-code flow with PKCE and a nonce, the ID token
   checked against the provider's published keys (authlib builds the request, joserfc checks
   the signature and claims).
+- Recent sign-in: a sensitive change (an admin's account changes) needs a session signed in
+  within ``recent_sign_in_minutes`` (``require_recent_sign_in``); an older session is sent to
+  sign in again, which makes a new session (OWASP ASVS V3.7.1). A session is made only by
+  signing in (a password, single sign-on, or the own password page, which checks the current
+  password), so its ``created_at`` is when its user signed in.
 """
 
 from __future__ import annotations
@@ -64,13 +69,16 @@ __all__ = [
     "count_failed_sign_in",
     "csrf_protected",
     "db_session",
+    "fresh_sign_in_path",
     "limit_sign_in",
     "login_redirect",
     "page_principal",
     "require_page_role",
+    "require_recent_sign_in",
     "require_role",
     "router",
     "safe_next",
+    "signed_in_recently",
 ]
 
 log = logging.getLogger("cobalamin.web.auth")
@@ -85,11 +93,14 @@ SSO_STATE_SECONDS = 600  # cobalamin's choice: ten minutes to sign in at the pro
 
 
 class LoginRequired(Exception):
-    """A page needs a signed-in user; the app answers with a redirect to the login page."""
+    """A page needs a signed-in user; the app answers with a redirect to the login page.
+    ``fresh``: the user is signed in, but not recently enough for what they asked."""
 
-    def __init__(self, next_path: str) -> None:
-        super().__init__("login required")
+    def __init__(self, next_path: str, *, fresh: bool = False, lang: str = "en") -> None:
+        super().__init__("a fresh sign-in is required" if fresh else "login required")
         self.next_path = next_path
+        self.fresh = fresh
+        self.lang = lang
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,7 @@ class Principal:
     user: User
     actor: Actor
     csrf_token: str | None  # the session's; None when signed in with a bearer token
+    signed_in_at: dt.datetime | None = None  # the session's creation; None for a bearer token
 
     @property
     def role(self) -> str:
@@ -130,7 +142,8 @@ def authenticate(request: Request, session: Session) -> Principal | None:
     found = web_session(session, cookie) if cookie else None
     if found is None:
         return None
-    return Principal(found.user, Actor.of(found.user, "session"), found.csrf_token)
+    actor = Actor.of(found.user, "session")
+    return Principal(found.user, actor, found.csrf_token, found.created_at)
 
 
 def _same(given: str | None, expected: str) -> bool:
@@ -180,6 +193,49 @@ def require_page_role(*roles: str) -> Callable[..., Principal]:
     return dependency
 
 
+def signed_in_recently(
+    principal: Principal, minutes: float, now: dt.datetime | None = None
+) -> bool:
+    """Whether the principal's session signed in within the last ``minutes`` (never for a
+    bearer token). ``now``: the clock, for tests; the current time when not given."""
+    if principal.signed_in_at is None:
+        return False
+    moment = now if now is not None else dt.datetime.now(dt.UTC)
+    return moment - principal.signed_in_at <= dt.timedelta(minutes=minutes)
+
+
+def fresh_sign_in_path(next_path: str, lang: str = "en") -> str:
+    """The login page asking for a fresh sign-in, then back to ``next_path`` (both in Dutch
+    when ``lang`` is nl)."""
+    if lang == "nl":
+        return f"/login?next={quote(next_path + '?lang=nl')}&fresh=1&lang=nl"
+    return f"/login?next={quote(next_path)}&fresh=1"
+
+
+def require_recent_sign_in(next_path: str) -> Callable[..., None]:
+    """A route dependency: the session must have signed in within the records setting
+    ``recent_sign_in_minutes``, else ``LoginRequired(fresh=True)`` (a 303 to the login page,
+    then back to ``next_path``) before the route changes anything. Run it after the role
+    check, so that other roles keep their 403."""
+
+    def dependency(
+        request: Request, principal: Annotated[Principal, Depends(page_principal)]
+    ) -> None:
+        minutes = records_context(request).settings.recent_sign_in_minutes
+        if signed_in_recently(principal, minutes):
+            return
+        log.info(
+            "user %s: %s %s refused, signed in more than %g minutes ago",
+            principal.user.id,
+            request.method,
+            request.url.path,
+            minutes,
+        )
+        raise LoginRequired(next_path, fresh=True, lang=_lang(request))
+
+    return dependency
+
+
 def check_csrf(principal: Principal, token: str | None) -> None:
     if principal.csrf_token is not None and not _same(token, principal.csrf_token):
         raise HTTPException(403, "the form's CSRF token is missing or wrong; reload the page")
@@ -225,7 +281,12 @@ def _lang(request: Request) -> str:
 
 
 def _login_page(
-    request: Request, context: RecordsContext, next_path: str, error: str | None, status: int
+    request: Request,
+    context: RecordsContext,
+    next_path: str,
+    error: str | None,
+    status: int,
+    notice: str | None = None,
 ) -> HTMLResponse:
     token = secrets.token_urlsafe(32)
     response = context.templates.TemplateResponse(
@@ -237,6 +298,7 @@ def _login_page(
             "csrf": token,
             "next": next_path,
             "error": error,
+            "notice": notice,
             "sso": context.settings.sso_enabled,
             "user": None,
         },
@@ -290,8 +352,10 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/login")
-def login_form(request: Request, next: str | None = None) -> HTMLResponse:
-    return _login_page(request, records_context(request), safe_next(next), None, 200)
+def login_form(request: Request, next: str | None = None, fresh: str = "") -> HTMLResponse:
+    context = records_context(request)
+    notice = context.texts.get("records.login.fresh", _lang(request)) if fresh else None
+    return _login_page(request, context, safe_next(next), None, 200, notice)
 
 
 @router.post("/login", response_model=None, dependencies=[SignInLimit])
@@ -486,4 +550,6 @@ def sso_callback(request: Request, session: DbSession, code: str = "", state: st
 def login_redirect(request: Request, exc: Exception) -> Response:
     """The app's handler for ``LoginRequired``: to the login page, then back."""
     assert isinstance(exc, LoginRequired)
+    if exc.fresh:
+        return RedirectResponse(fresh_sign_in_path(exc.next_path, exc.lang), status_code=303)
     return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)

@@ -15,9 +15,11 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from cobalamin.errors import InputError
 from cobalamin.knowledge.registry import Knowledge
 from cobalamin.knowledge.texts import Texts
 from cobalamin.storage.response import ResponseCriteria
+from cobalamin.web.settings import RECENT_SIGN_IN_MINUTES, positive_number
 
 __all__ = [
     "TEMPLATES",
@@ -42,6 +44,9 @@ _ENV = {  # settings that may also come from the environment (deployment secrets
     "oidc_client_id": "COBALAMIN_OIDC_CLIENT_ID",
     "oidc_client_secret": "COBALAMIN_OIDC_CLIENT_SECRET",
 }
+_ENV_NUMBERS = {  # numbers that may come from the environment (a positive number each)
+    "recent_sign_in_minutes": "COBALAMIN_RECENT_SIGN_IN_MINUTES",
+}
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,9 @@ class RecordsSettings:
     default_pack: str = "nice-ng239"  # the command line's default pack
     # cobalamin's own choice: a signed-in session lasts one working shift.
     session_hours: float = 12.0
+    # cobalamin's own choice: an admin's account changes (/admin/users) need a session signed
+    # in within this many minutes; an older one is sent to sign in again (OWASP ASVS V3.7.1).
+    recent_sign_in_minutes: float = RECENT_SIGN_IN_MINUTES
     # Signs the short-lived single-sign-on state cookie; random per process when not given
     # (then a sign-on must finish on the process that started it).
     secret_key: str | None = None
@@ -72,10 +80,20 @@ class RecordsSettings:
             value = getattr(settings, item.name, None) if settings is not None else None
             if value is None and item.name in _ENV:
                 value = os.environ.get(_ENV[item.name]) or None
+            if value is None and item.name in _ENV_NUMBERS:
+                raw = os.environ.get(_ENV_NUMBERS[item.name])
+                value = positive_number(_ENV_NUMBERS[item.name], raw) if raw else None
             if value is not None:
                 values[item.name] = value
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    def __post_init__(self) -> None:
+        minutes = self.recent_sign_in_minutes
+        if not (isinstance(minutes, int | float) and 0 < minutes < float("inf")):
+            raise InputError(
+                "recent_sign_in_minutes", f"{minutes!r} is not positive", "a positive number"
+            )
 
     @property
     def secure_cookies(self) -> bool:

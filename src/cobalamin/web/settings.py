@@ -3,6 +3,7 @@ environment (``COBALAMIN_*``). Later issues (records, EHR) add fields here."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -11,9 +12,12 @@ from typing import Any
 
 from cobalamin.errors import InputError
 
-__all__ = ["DEFAULT_DATA_DIR", "Settings"]
+__all__ = ["DEFAULT_DATA_DIR", "RECENT_SIGN_IN_MINUTES", "Settings", "positive_number"]
 
 DEFAULT_DATA_DIR = Path("cobalamin-data")
+# cobalamin's own choice (docs/security.md): an admin's account changes need a sign-in of the
+# last quarter of an hour (OWASP ASVS V3.7.1 asks for a recent authentication, names no time).
+RECENT_SIGN_IN_MINUTES = 15.0
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -41,14 +45,19 @@ _NUMBERS: dict[str, type[int] | type[float]] = {
     "login_window_seconds": float,
     "token_failures": int,
     "token_failure_window_seconds": float,
+    "recent_sign_in_minutes": float,
 }
 
 
-def _number(name: str, raw: str, kind: type[int] | type[float]) -> int | float:
+def positive_number(name: str, raw: str, kind: type[int] | type[float] = float) -> int | float:
+    """``raw`` (the value of the variable ``name``) as a positive, finite number; else an
+    InputError naming the variable."""
     try:
         value = kind(raw)
     except ValueError:
         raise InputError(name, f"{raw!r} is not a number", "a positive number") from None
+    if not math.isfinite(value):
+        raise InputError(name, f"{raw!r} is not a finite number", "a positive number")
     if value <= 0:
         raise InputError(name, f"{raw!r} is not positive", "a positive number")
     return value
@@ -86,6 +95,8 @@ class Settings:
     login_window_seconds: float = 60.0
     token_failures: int = 30
     token_failure_window_seconds: float = 60.0
+    # Account changes on /admin/users need a sign-in of the last this many minutes.
+    recent_sign_in_minutes: float = RECENT_SIGN_IN_MINUTES
     job_workers: int = 1
     job_ttl_seconds: int = 3600
     pack_path: tuple[Path, ...] = ()  # site pack folders besides $COBALAMIN_PACK_PATH
@@ -145,6 +156,6 @@ class Settings:
         for name, kind in _NUMBERS.items():
             raw = env.get("COBALAMIN_" + name.upper())
             if raw:
-                base[name] = _number(f"COBALAMIN_{name.upper()}", raw, kind)
+                base[name] = positive_number(f"COBALAMIN_{name.upper()}", raw, kind)
         base.update({k: v for k, v in options.items() if v is not None})
         return cls(**base)
