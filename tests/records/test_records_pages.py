@@ -243,3 +243,17 @@ def test_search_is_a_post_and_due_lists_this_weeks_injections(site: RecordsSite)
         )
     due = site.http.get("/api/v1/due", headers=headers).json()
     assert [i for i in due["items"] if i["patient"] == patient_id] == []
+
+
+def test_the_language_switch_keeps_the_pages_other_parameters(site: RecordsSite) -> None:
+    # switching to Dutch on the sign-in page of a fresh sign-in keeps where to go afterwards
+    page = site.http.get("/login?next=/admin/users&fresh=1")
+    link = re.search(r'<a href="([^"]*)">Nederlands</a>', page.text)
+    assert link is not None
+    target = link.group(1).replace("&amp;", "&")
+    assert target == "/login?next=%2Fadmin%2Fusers&fresh=1&lang=nl"
+    dutch = site.http.get(target)
+    assert 'lang="nl"' in dutch.text
+    assert 'name="next" value="/admin/users"' in dutch.text
+    back = re.search(r'<a href="([^"]*)">English</a>', dutch.text)
+    assert back is not None and back.group(1).replace("&amp;", "&").endswith("lang=en")
