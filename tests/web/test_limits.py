@@ -149,13 +149,13 @@ def test_limits_come_from_the_environment() -> None:
 @pytest.fixture
 def counted_simulate(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     calls: list[Any] = []
-    real = api.simulate
+    real = api.simulate_scenario
 
-    def counting(scenario: Any, *args: Any) -> Any:
+    def counting(scenario: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(scenario)
-        return real(scenario, *args)
+        return real(scenario, *args, **kwargs)
 
-    monkeypatch.setattr(api, "simulate", counting)
+    monkeypatch.setattr(api, "simulate_scenario", counting)
     return calls
 
 

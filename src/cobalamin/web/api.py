@@ -21,9 +21,11 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
-from cobalamin.facade import intake, simulate
+from cobalamin.facade import intake
 from cobalamin.knowledge.registry import Knowledge
+from cobalamin.nutrition.foods import FOODS
 from cobalamin.physiology.scenario import parse_scenario
+from cobalamin.physiology.simulate import simulate_scenario
 from cobalamin.render.ics import plan_ics
 from cobalamin.render.packs import pack_list, pack_summary
 from cobalamin.web.access import require_calculators
@@ -290,7 +292,7 @@ def simulate_route(
     parsed = parse_scenario(scenario, knowledge)
     people = parsed.population.n if parsed.population else None
     check_simulation_size(parsed.days, people, settings.simulation_max_person_days)
-    return json_answer(simulate(scenario, knowledge).to_dict())
+    return json_answer(simulate_scenario(parsed, knowledge, foods=FOODS).to_dict())
 
 
 @open_router.get("/packs", response_model=None, responses={200: {"model": list[PackOut]}})
