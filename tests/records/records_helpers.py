@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from cobalamin.storage.accounts import add_user, create_token, named_user
+from cobalamin.storage.accounts import add_user, create_token, find_user, named_user
 from cobalamin.storage.models import WebSession
 from cobalamin.web.records import create_records_app
 from cobalamin.web.records_context import RecordsContext
@@ -45,6 +45,15 @@ def sign_in_ago(context: RecordsContext, name: str, minutes: float) -> int:
         return count
 
 
+def page_csrf(client: TestClient, path: str) -> str:
+    """The session's CSRF token as the page at ``path`` carries it."""
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    token = CSRF.search(page.text)
+    assert token is not None
+    return token.group(1)
+
+
 @dataclass
 class RecordsSite:
     app: FastAPI
@@ -70,6 +79,12 @@ class RecordsSite:
         csrf = CSRF.search(search.text)
         assert csrf is not None
         return csrf.group(1)
+
+    def user_id(self, name: str) -> int:
+        with self.context.sessions() as session:
+            user = find_user(session, name)
+            assert user is not None
+            return user.id
 
     def patient(self, role: str = "clinician", **fields: Any) -> str:
         body = {"identifier": "MRN-1001", "birth_date": "1970-03-14", "sex": "female", **fields}

@@ -11,11 +11,11 @@ import logging
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from records_helpers import CSRF, PASSWORD, RecordsSite, sign_in
+from records_helpers import CSRF, PASSWORD, RecordsSite, page_csrf, sign_in
 from typer.testing import CliRunner
 
 from cobalamin.cli.app import app as cli
-from cobalamin.storage.accounts import add_user, create_web_session, find_user
+from cobalamin.storage.accounts import add_user, create_web_session
 from cobalamin.storage.audit import audit_entries
 from cobalamin.storage.models import WebSession
 from cobalamin.web.auth import SESSION_COOKIE
@@ -24,34 +24,19 @@ from cobalamin.web.ratelimit import MemoryWindow, RateLimits
 NEW_PASSWORD = "an entirely new passphrase 7781"
 
 
-def _page_csrf(client: TestClient) -> str:
-    page = client.get("/account/password")
-    assert page.status_code == 200, page.text
-    token = CSRF.search(page.text)
-    assert token is not None
-    return token.group(1)
-
-
 def _change(
     client: TestClient, current: str, new: str, again: str | None = None, lang: str = ""
 ) -> httpx.Response:
     return client.post(
         "/account/password" + (f"?lang={lang}" if lang else ""),
         data={
-            "csrf_token": _page_csrf(client),
+            "csrf_token": page_csrf(client, "/account/password"),
             "current_password": current,
             "new_password": new,
             "new_password_again": new if again is None else again,
         },
         follow_redirects=False,
     )
-
-
-def _user_id(site: RecordsSite, name: str) -> int:
-    with site.context.sessions() as session:
-        user = find_user(session, name)
-        assert user is not None
-        return user.id
 
 
 def _audit(site: RecordsSite) -> list[dict[str, object]]:
@@ -86,7 +71,7 @@ def test_a_disabled_user_is_refused_at_once_everywhere(site: RecordsSite, db_url
     # and the right password no longer signs in
     refused = sign_in(site.http, "clinician", PASSWORD)
     assert refused.status_code == 401 and "wrong" in refused.text
-    clinician = _user_id(site, "clinician")
+    clinician = site.user_id("clinician")
     with site.context.sessions() as session:
         assert session.query(WebSession).filter_by(user_id=clinician).count() == 0
     # others are untouched
@@ -135,7 +120,7 @@ def test_changing_the_password_ends_other_sessions_and_the_old_password(
     assert sign_in(fresh, "clinician", NEW_PASSWORD).status_code == 303
     assert fresh.get("/api/v1/patients", headers=site.headers("clinician")).status_code == 200
 
-    clinician = _user_id(site, "clinician")
+    clinician = site.user_id("clinician")
     entries = _audit(site)
     changes = [e for e in entries if e["action"] == "user.password"]
     assert [(e["user"], e["user_id"], e["via"], e["detail"]) for e in changes] == [
@@ -199,7 +184,7 @@ def test_a_wrong_current_password_counts_as_a_failedsign_in(site: RecordsSite) -
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     # the same count as the login form's: no one signs in from this address for a while
     assert sign_in(TestClient(site.app), "admin", PASSWORD).status_code == 429
-    clinician = _user_id(site, "clinician")
+    clinician = site.user_id("clinician")
     failed = [e for e in _audit(site) if e["action"] == "user.password.failed"]
     assert [(e["user_id"], e["detail"]) for e in failed] == [
         (clinician, {"user_id": clinician})

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from records_helpers import CSRF, PASSWORD, RecordsSite, make_site, sign_in, sign_in_ago
+from records_helpers import CSRF, PASSWORD, RecordsSite, make_site, page_csrf, sign_in, sign_in_ago
 
 from cobalamin.errors import InputError
 from cobalamin.storage.accounts import add_user, find_user, list_users
@@ -41,16 +41,8 @@ def _signed_in(site: RecordsSite, name: str, password: str = PASSWORD) -> TestCl
     return client
 
 
-def _csrf(client: TestClient) -> str:
-    page = client.get("/admin/users")
-    assert page.status_code == 200, page.text
-    token = CSRF.search(page.text)
-    assert token is not None
-    return token.group(1)
-
-
 def _post(client: TestClient, route: str, lang: str = "", **form: str) -> httpx.Response:
-    data = {"csrf_token": _csrf(client), **form}
+    data = {"csrf_token": page_csrf(client, "/admin/users"), **form}
     suffix = f"?lang={lang}" if lang else ""
     return client.post(f"/admin/users/{route}{suffix}", data=data, follow_redirects=False)
 
@@ -63,13 +55,6 @@ def _accounts(site: RecordsSite) -> list[tuple[str, str, bool, str | None]]:
     """Every account as stored (hash included): what "nothing changed" compares."""
     with site.context.sessions() as session:
         return [(u.name, u.role, u.disabled, u.password_hash) for u in list_users(session)]
-
-
-def _user_id(site: RecordsSite, name: str) -> int:
-    with site.context.sessions() as session:
-        user = find_user(session, name)
-        assert user is not None
-        return user.id
 
 
 def _audit(site: RecordsSite, prefix: str = "user.") -> list[dict[str, Any]]:
@@ -140,7 +125,7 @@ def test_the_admin_sees_every_account_and_never_a_hash(site: RecordsSite) -> Non
     assert "<h1>Gebruikers</h1>" in dutch.text and "alleen single sign-on" in dutch.text
     assert 'action="/admin/users/add?lang=nl"' in dutch.text
     # listing is audited as on the command line
-    admin = _user_id(site, "admin")
+    admin = site.user_id("admin")
     listed = _audit(site, "user.list")
     assert [(e["user_id"], e["via"], e["detail"]) for e in listed] == [
         (admin, "session", {"count": 4})
@@ -157,7 +142,7 @@ def test_the_admin_adds_accounts_that_cansign_in(site: RecordsSite) -> None:
         password=NURSE_PASSWORD,
         password_again=NURSE_PASSWORD,
     )
-    nurse = _user_id(site, "nurse")
+    nurse = site.user_id("nurse")
     assert answer.status_code == 303
     assert answer.headers["location"] == f"/admin/users?done=added&user={nurse}"
     assert "Account nurse added." in site.http.get(answer.headers["location"]).text
@@ -165,7 +150,7 @@ def test_the_admin_adds_accounts_that_cansign_in(site: RecordsSite) -> None:
     assert nurse_client.get("/patients").status_code == 200
 
     sso = _post(site.http, "add", lang="nl", name="sso-lab", role="lab", sso_only="on")
-    sso_id = _user_id(site, "sso-lab")
+    sso_id = site.user_id("sso-lab")
     assert sso.headers["location"] == f"/admin/users?done=added&user={sso_id}&lang=nl"
     assert "Account sso-lab toegevoegd." in site.http.get(sso.headers["location"]).text
     with site.context.sessions() as session:
@@ -187,7 +172,7 @@ def test_setting_a_password_ends_the_old_one_and_the_users_sessions(site: Record
     answer = _post(
         site.http, "password", name="clinician", password=NEW_PASSWORD, password_again=NEW_PASSWORD
     )
-    clinician = _user_id(site, "clinician")
+    clinician = site.user_id("clinician")
     assert answer.status_code == 303
     assert answer.headers["location"] == f"/admin/users?done=password&user={clinician}"
     done = site.http.get(answer.headers["location"])
@@ -211,7 +196,7 @@ def test_disabling_refuses_the_user_at_once_and_enabling_lets_them_back(
     bearer = site.headers("clinician")
     assert site.http.get("/api/v1/patients", headers=bearer).status_code == 200
     site.login("admin")
-    clinician = _user_id(site, "clinician")
+    clinician = site.user_id("clinician")
 
     answer = _post(site.http, "disable", name="clinician")
     assert answer.headers["location"] == f"/admin/users?done=disabled&user={clinician}"
@@ -417,7 +402,7 @@ def test_no_password_reaches_the_logs_or_the_audit(
     _post(site.http, "disable", name="nurse")
     _post(site.http, "enable", name="nurse")
     assert sign_in(TestClient(site.app), "nurse", NEW_PASSWORD).status_code == 303
-    nurse, admin = _user_id(site, "nurse"), _user_id(site, "admin")
+    nurse, admin = site.user_id("nurse"), site.user_id("admin")
     assert [e[0] for e in _changes(site)] == [
         "user.add",
         "user.password",
@@ -474,7 +459,7 @@ def test_an_old_sign_in_must_sign_in_again_before_any_change(
 ) -> None:
     caplog.set_level(logging.INFO, logger="cobalamin.web.auth")
     site.login("admin")
-    admin = _user_id(site, "admin")
+    admin = site.user_id("admin")
     assert "fresh_sign_in" not in site.http.get("/admin/users").text  # just signed in
     # 14 of the 15 minutes: still recent
     assert sign_in_ago(site.context, "admin", 14) == 1
